@@ -1,0 +1,425 @@
+"""A single-node Ceph cluster: config, bootstrap, pools and cephx users.
+
+Deployed by hand from the distribution's packages (no cephadm, no
+containers): one mon, one mgr and one BlueStore OSD on a sparse file, all
+bound to loopback, with every file under the lab's state directory.
+"""
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import uuid
+
+from cinder_backup_lab import services
+from cinder_backup_lab import utils
+
+LOG = logging.getLogger(__name__)
+
+CLUSTER = 'ceph'
+MON_ID = 'a'
+MGR_ID = 'x'
+OSD_ID = 0
+RGW_NAME = 'rgw.lab'
+
+
+@dataclasses.dataclass
+class CephPaths:
+    """Where each Ceph file of the lab lives."""
+    root: str
+
+    @property
+    def conf(self):
+        return os.path.join(self.root, 'ceph', '%s.conf' % CLUSTER)
+
+    @property
+    def keyring_dir(self):
+        return os.path.join(self.root, 'ceph', 'keyrings')
+
+    def keyring(self, name):
+        """Keyring of an entity, named like /etc/ceph's convention."""
+        return os.path.join(self.keyring_dir, '%s.%s.keyring'
+                            % (CLUSTER, name))
+
+    @property
+    def fsid_file(self):
+        return os.path.join(self.root, 'ceph', 'fsid')
+
+    @property
+    def run_dir(self):
+        return os.path.join(self.root, 'run')
+
+    @property
+    def log_dir(self):
+        return os.path.join(self.root, 'log')
+
+    def data_dir(self, kind, daemon_id):
+        return os.path.join(self.root, kind, '%s-%s' % (CLUSTER, daemon_id))
+
+
+def mon_addrs(bind_host, port_v2, port_v1):
+    return '[v2:%s:%d,v1:%s:%d]' % (bind_host, port_v2, bind_host, port_v1)
+
+
+def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
+                     osd_size_gb, pg_num, osd_memory_target_mb, rgw_port):
+    """The cluster's ceph.conf as text.
+
+    Written for one node on loopback: replication size 1, no autoscaler
+    (it would grow pools to 32 PGs and leave them "unknown" for a while),
+    per-daemon admin sockets (a global one makes concurrent clients
+    collide) and every path inside the state directory.
+    """
+    run = paths.run_dir
+    log = paths.log_dir
+    sections = [
+        ('global', [
+            ('fsid', fsid),
+            ('mon_host', mon_addrs(bind_host, mon_port, mon_port_v1)),
+            ('public_network', '127.0.0.0/8'),
+            ('public_addr', bind_host),
+            ('ms_bind_ipv6', 'false'),
+            ('auth_cluster_required', 'cephx'),
+            ('auth_service_required', 'cephx'),
+            ('auth_client_required', 'cephx'),
+            ('auth_allow_insecure_global_id_reclaim', 'false'),
+            ('run_dir', run),
+            ('keyring', os.path.join(paths.keyring_dir,
+                                     '$cluster.$name.keyring')),
+            ('osd_pool_default_size', '1'),
+            ('osd_pool_default_min_size', '1'),
+            ('osd_pool_default_pg_num', str(pg_num)),
+            ('osd_pool_default_pgp_num', str(pg_num)),
+            ('osd_pool_default_pg_autoscale_mode', 'off'),
+            ('osd_crush_chooseleaf_type', '0'),
+            ('mon_allow_pool_size_one', 'true'),
+            ('mon_allow_pool_delete', 'true'),
+            ('mon_warn_on_pool_no_redundancy', 'false'),
+            ('mon_data_avail_warn', '10'),
+            ('mon_max_pg_per_osd', '500'),
+        ]),
+        ('mon', [
+            ('mon_data', os.path.join(paths.root, 'mon', '$cluster-$id')),
+            ('keyring', '$mon_data/keyring'),
+            ('mgr_initial_modules', 'iostat'),
+            ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
+            ('pid_file', os.path.join(run, '$name.pid')),
+            ('log_file', os.path.join(log, '$cluster-$name.log')),
+            ('mon_cluster_log_file', os.path.join(log, '$cluster.log')),
+        ]),
+        ('mgr', [
+            ('mgr_data', os.path.join(paths.root, 'mgr', '$cluster-$id')),
+            ('keyring', '$mgr_data/keyring'),
+            ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
+            ('pid_file', os.path.join(run, '$name.pid')),
+            ('log_file', os.path.join(log, '$cluster-$name.log')),
+        ]),
+        ('osd', [
+            ('osd_data', os.path.join(paths.root, 'osd', '$cluster-$id')),
+            ('keyring', '$osd_data/keyring'),
+            ('osd_objectstore', 'bluestore'),
+            # The block file is created sparse inside osd_data. Do not set
+            # bluestore_block_path to $osd_data/block: mkfs then makes a
+            # symlink to itself.
+            ('bluestore_block_create', 'true'),
+            ('bluestore_block_size', str(osd_size_gb * 1024 ** 3)),
+            ('osd_memory_target', str(osd_memory_target_mb * 1024 ** 2)),
+            ('osd_crush_update_on_start', 'true'),
+            ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
+            ('pid_file', os.path.join(run, '$name.pid')),
+            ('log_file', os.path.join(log, '$cluster-$name.log')),
+        ]),
+        ('client', [
+            # Clients (cinder, tools, tests) run concurrently: no socket.
+            ('admin_socket', ''),
+            ('log_file', ''),
+        ]),
+        ('client.%s' % RGW_NAME, [
+            ('rgw_frontends', 'beast endpoint=%s:%d' % (bind_host,
+                                                        rgw_port)),
+            ('rgw_enable_apis', 's3, swift, swift_auth, admin'),
+            ('rgw_swift_url_prefix', 'swift'),
+            ('rgw_swift_auth_entry', 'auth'),
+            ('rgw_data', os.path.join(paths.root, 'rgw', '$cluster-$id')),
+            ('rgw_thread_pool_size', '64'),
+            ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
+            ('pid_file', os.path.join(run, '$name.pid')),
+            ('log_file', os.path.join(log, '$cluster-$name.log')),
+        ]),
+    ]
+    out = ['# Generated by cinder-backup-lab; changes are overwritten.']
+    for name, options in sections:
+        out.append('')
+        out.append('[%s]' % name)
+        for key, value in options:
+            out.append('%s = %s' % (key, value))
+    return '\n'.join(out) + '\n'
+
+
+def volume_user_caps(volumes_pool):
+    """cephx caps of the volume service: its pool, nothing else."""
+    return {
+        'mon': 'profile rbd',
+        'osd': 'profile rbd pool=%s' % volumes_pool,
+        'mgr': 'profile rbd pool=%s' % volumes_pool,
+    }
+
+
+def backup_user_caps(backup_pools):
+    """cephx caps of the backup service: the backup pools only."""
+    per_pool = ', '.join('profile rbd pool=%s' % p for p in backup_pools)
+    return {'mon': 'profile rbd', 'osd': per_pool, 'mgr': per_pool}
+
+
+def rgw_caps():
+    # The gateway creates its own pools on first start.
+    return {'mon': 'allow rw', 'osd': 'allow rwx', 'mgr': 'allow rw'}
+
+
+def caps_args(caps):
+    args = []
+    for kind in ('mon', 'osd', 'mgr'):
+        if kind in caps:
+            args += [kind, caps[kind]]
+    return args
+
+
+def pg_summary(status):
+    """(total PGs, active+clean PGs, {state: count}) from `ceph status`."""
+    pgmap = status.get('pgmap', {})
+    states = {s['state_name']: s['count']
+              for s in pgmap.get('pgs_by_state', [])}
+    return pgmap.get('num_pgs', 0), states.get('active+clean', 0), states
+
+
+class Cluster:
+    """Operations on the lab's cluster, run as client.admin."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.paths = CephPaths(conf.state_dir)
+
+    # -- commands ---------------------------------------------------------
+    def _base(self, tool):
+        return [tool, '--conf', self.paths.conf, '--name', 'client.admin',
+                '--keyring', self.paths.keyring('client.admin')]
+
+    def ceph(self, *args, secret_output=False, input_text=None,
+             check=True, timeout=120):
+        argv = self._base('ceph') + ['--connect-timeout', '20'] + list(args)
+        return utils.run(argv, secret_output=secret_output,
+                         input_text=input_text, check=check,
+                         timeout=timeout)
+
+    def ceph_json(self, *args, **kwargs):
+        out = self.ceph(*args, '--format', 'json', **kwargs)
+        return json.loads(out) if out.strip() else None
+
+    # -- programs ---------------------------------------------------------
+    def programs(self):
+        conf = self.paths.conf
+        return [
+            services.Program('ceph-mon', ['ceph-mon', '-f', '--cluster',
+                                          CLUSTER, '-c', conf, '-i', MON_ID]),
+            services.Program('ceph-mgr', ['ceph-mgr', '-f', '--cluster',
+                                          CLUSTER, '-c', conf, '-i', MGR_ID]),
+            services.Program('ceph-osd', ['ceph-osd', '-f', '--cluster',
+                                          CLUSTER, '-c', conf, '-i',
+                                          str(OSD_ID)], stopwaitsecs=60),
+            services.Program('radosgw', ['radosgw', '-f', '--cluster',
+                                         CLUSTER, '-c', conf, '-n',
+                                         'client.%s' % RGW_NAME],
+                             startsecs=3),
+        ]
+
+    # -- bootstrap ---------------------------------------------------------
+    def fsid(self):
+        """The cluster's fsid, made once and kept with the state."""
+        path = self.paths.fsid_file
+        if os.path.exists(path):
+            with open(path) as f:
+                return f.read().strip()
+        fsid = str(uuid.uuid4())
+        utils.write_file(path, fsid + '\n', 0o644)
+        return fsid
+
+    def write_config(self):
+        c = self.conf
+        for d in (self.paths.keyring_dir, self.paths.run_dir,
+                  self.paths.log_dir):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.paths.keyring_dir, 0o700)
+        text = render_ceph_conf(
+            self.paths, self.fsid(), c.bind_host, c.ceph.mon_port,
+            c.ceph.mon_port_v1, c.ceph.osd_size_gb, c.ceph.pg_num,
+            c.ceph.osd_memory_target_mb, c.rgw.port)
+        utils.write_file(self.paths.conf, text, 0o644)
+
+    def _done_marker(self, data_dir):
+        return os.path.join(data_dir, '.lab-mkfs-done')
+
+    def create_mon(self):
+        """mkfs the monitor once; True if it was created now."""
+        data = self.paths.data_dir('mon', MON_ID)
+        if os.path.exists(self._done_marker(data)):
+            return False
+        # A mkfs that did not finish leaves nothing worth keeping: nothing
+        # else can exist without a monitor.
+        shutil.rmtree(data, ignore_errors=True)
+        tmp = os.path.join(self.paths.root, 'ceph', 'bootstrap')
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp, mode=0o700)
+        mon_keyring = os.path.join(tmp, 'mon.keyring')
+        admin_keyring = self.paths.keyring('client.admin')
+        utils.run(['ceph-authtool', '--create-keyring', mon_keyring,
+                   '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *'])
+        if not os.path.exists(admin_keyring):
+            utils.run(['ceph-authtool', '--create-keyring', admin_keyring,
+                       '--gen-key', '-n', 'client.admin',
+                       '--cap', 'mon', 'allow *', '--cap', 'osd', 'allow *',
+                       '--cap', 'mds', 'allow *', '--cap', 'mgr', 'allow *'])
+        os.chmod(admin_keyring, 0o600)
+        utils.run(['ceph-authtool', mon_keyring, '--import-keyring',
+                   admin_keyring])
+        monmap = os.path.join(tmp, 'monmap')
+        c = self.conf
+        utils.run(['monmaptool', '--create', '--fsid', self.fsid(),
+                   '--addv', MON_ID, mon_addrs(c.bind_host, c.ceph.mon_port,
+                                               c.ceph.mon_port_v1),
+                   monmap])
+        os.makedirs(data, mode=0o700)
+        utils.run(['ceph-mon', '--cluster', CLUSTER, '-c', self.paths.conf,
+                   '--mkfs', '-i', MON_ID, '--monmap', monmap,
+                   '--keyring', mon_keyring])
+        shutil.rmtree(tmp)
+        utils.write_file(self._done_marker(data), '', 0o600)
+        return True
+
+    def wait_mon(self, timeout=60):
+        utils.wait_for(lambda: self.ceph_json('mon', 'stat') is not None,
+                       timeout=timeout, interval=1,
+                       what='the Ceph monitor to form a quorum')
+
+    def create_mgr(self):
+        data = self.paths.data_dir('mgr', MGR_ID)
+        keyring = os.path.join(data, 'keyring')
+        if os.path.exists(keyring):
+            return False
+        os.makedirs(data, mode=0o700, exist_ok=True)
+        self.ceph('auth', 'get-or-create', 'mgr.%s' % MGR_ID,
+                  'mon', 'allow profile mgr', 'osd', 'allow *',
+                  'mds', 'allow *', '-o', keyring, secret_output=True)
+        os.chmod(keyring, 0o600)
+        return True
+
+    def create_osd(self):
+        """mkfs the BlueStore OSD once; True if it was created now."""
+        data = self.paths.data_dir('osd', OSD_ID)
+        if os.path.exists(self._done_marker(data)):
+            return False
+        # Half-made OSD from an interrupted run: forget it in the cluster
+        # too, so the id can be reused.
+        shutil.rmtree(data, ignore_errors=True)
+        self.ceph('osd', 'purge', str(OSD_ID), '--yes-i-really-mean-it',
+                  check=False)
+        self.ceph('auth', 'del', 'osd.%d' % OSD_ID, check=False)
+        os.makedirs(data, mode=0o700)
+        keyring = os.path.join(data, 'keyring')
+        utils.run(['ceph-authtool', '--create-keyring', keyring,
+                   '--gen-key', '-n', 'osd.%d' % OSD_ID])
+        os.chmod(keyring, 0o600)
+        secret = _keyring_secret(keyring)
+        osd_uuid = str(uuid.uuid4())
+        # The secret goes through stdin, never the command line.
+        out = self.ceph('osd', 'new', osd_uuid, str(OSD_ID), '-i', '-',
+                        input_text=json.dumps({'cephx_secret': secret}))
+        if out.strip() != str(OSD_ID):
+            raise utils.LabError('ceph osd new returned id %r, expected %d'
+                                 % (out.strip(), OSD_ID))
+        utils.run(['ceph-osd', '--cluster', CLUSTER, '-c', self.paths.conf,
+                   '-i', str(OSD_ID), '--mkfs', '--osd-uuid', osd_uuid],
+                  timeout=600)
+        utils.write_file(self._done_marker(data), '', 0o600)
+        return True
+
+    def wait_osd_up(self, timeout=120):
+        def osd_up():
+            stat = self.ceph_json('osd', 'stat')
+            return stat and stat.get('num_up_osds', 0) >= 1 and \
+                stat.get('num_in_osds', 0) >= 1
+        utils.wait_for(osd_up, timeout=timeout, interval=1,
+                       what='osd.%d to be up and in' % OSD_ID)
+
+    def wait_pgs_clean(self, timeout=300):
+        """Wait until every PG is active+clean.
+
+        HEALTH_OK alone is reported while PGs are still "unknown".
+        """
+        def clean():
+            status = self.ceph_json('status')
+            total, good, _states = pg_summary(status)
+            return total > 0 and total == good
+        utils.wait_for(clean, timeout=timeout, interval=1,
+                       what='all placement groups to be active+clean')
+
+    # -- pools and users ---------------------------------------------------
+    def pools(self):
+        return [p['pool_name'] for p in
+                self.ceph_json('osd', 'pool', 'ls', 'detail')]
+
+    def ensure_pools(self, names):
+        """Create the RBD pools that are missing; return the new ones."""
+        existing = set(self.pools())
+        created = []
+        for name in names:
+            if name in existing:
+                continue
+            pg = str(self.conf.ceph.pg_num)
+            self.ceph('osd', 'pool', 'create', name, pg, pg)
+            self.ceph('osd', 'pool', 'application', 'enable', name, 'rbd')
+            utils.run(self._base('rbd') + ['pool', 'init', name])
+            created.append(name)
+        return created
+
+    def auth_exists(self, entity):
+        out = self.ceph('auth', 'get', entity, check=False,
+                        secret_output=True)
+        return bool(out.strip())
+
+    def ensure_user(self, entity, caps):
+        """Create the cephx user or bring its caps to `caps`.
+
+        Its keyring goes to the lab's keyring dir with mode 0600.
+        Returns True when something changed.
+        """
+        keyring = self.paths.keyring(entity)
+        changed = False
+        if self.auth_exists(entity):
+            current = self.ceph_json('auth', 'get', entity,
+                                     secret_output=True)[0].get('caps', {})
+            if current != caps:
+                self.ceph('auth', 'caps', entity, *caps_args(caps))
+                changed = True
+        else:
+            self.ceph('auth', 'get-or-create', entity, *caps_args(caps),
+                      secret_output=True)
+            changed = True
+        if changed or not os.path.exists(keyring):
+            # "-o" writes the key to a file; it never reaches stdout.
+            self.ceph('auth', 'get', entity, '-o', keyring,
+                      secret_output=True)
+        os.chmod(keyring, 0o600)
+        return changed
+
+    def status(self):
+        return self.ceph_json('status', timeout=30)
+
+
+def _keyring_secret(path):
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.partition('=')
+            if key.strip() == 'key':
+                return value.strip()
+    raise utils.LabError('no key found in keyring %s' % path)

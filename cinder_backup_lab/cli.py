@@ -1,0 +1,141 @@
+"""cinder-backup-lab: bring the lab up, down, clean it, show its status."""
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from cinder_backup_lab import config
+from cinder_backup_lab import lab as lab_mod
+from cinder_backup_lab import utils
+
+LOG = logging.getLogger('cinder_backup_lab')
+
+
+def _setup_logging(conf, verbose):
+    root = logging.getLogger()
+    root.setLevel(logging.DEBUG)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.DEBUG if verbose else logging.INFO)
+    console.setFormatter(logging.Formatter('%(message)s'))
+    root.addHandler(console)
+    log_dir = os.path.join(conf.state_dir, 'log')
+    if os.path.isdir(conf.state_dir):
+        os.makedirs(log_dir, exist_ok=True)
+        handler = logging.FileHandler(os.path.join(log_dir, 'lab.log'))
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(logging.Formatter(
+            '%(asctime)s %(levelname)s %(name)s: %(message)s'))
+        root.addHandler(handler)
+
+
+def print_status(status):
+    print('state dir:   %s' % status['state_dir'])
+    sup = status['supervisord']
+    print('supervisord: %s' % ('running (pid %s)' % sup['pid']
+                               if sup['running'] else 'not running'))
+    print('')
+    print('%-10s %-9s %8s %10s' % ('service', 'state', 'pid', 'rss'))
+    for svc in status['services']:
+        print('%-10s %-9s %8s %10s' % (
+            svc['name'], svc['state'], svc['pid'] or '-',
+            utils.human_bytes(svc['rss_bytes'])))
+    print('%-10s %-9s %8s %10s' % ('total', '', '',
+                                   utils.human_bytes(
+                                       status['rss_total_bytes'])))
+    ceph = status['ceph']
+    print('')
+    if ceph:
+        print('ceph:        %s%s' % (ceph.get('health'),
+                                     ' (%s)' % ', '.join(ceph['checks'])
+                                     if ceph.get('checks') else ''))
+        if 'pgs_total' in ceph:
+            print('pgs:         %d/%d active+clean' % (
+                ceph['pgs_active_clean'], ceph['pgs_total']))
+            print('osds:        %s up, %s in' % (ceph['osds_up'],
+                                                 ceph['osds_in']))
+    else:
+        print('ceph:        not running')
+    for pool, state in status['pools'].items():
+        print('pool %-18s %s' % (pool, state))
+    rgw = status['rgw']
+    print('rgw:         %s (%s; swift v1 auth %s)' % (
+        rgw['endpoint'], 'answering' if rgw['answering'] else 'DOWN',
+        'ok' if rgw['swift_auth_v1'] else 'FAILING'))
+    print('swift:       auth %s  user %s  storage %s' % (
+        rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
+    print('')
+    for name, path in status['files'].items():
+        print('%-18s %s' % (name, path))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='cinder-backup-lab', description=__doc__)
+    parser.add_argument(
+        '--config-file', action='append', default=None,
+        help='lab config file (oslo.config INI); default %s if it exists'
+        % config.DEFAULT_CONFIG_FILE)
+    parser.add_argument('-v', '--verbose', action='store_true',
+                        help='show debug messages (never secrets)')
+    sub = parser.add_subparsers(dest='command', required=True)
+    sub.add_parser('up', help='install, bootstrap and start the lab; '
+                   'a no-op when it is already up')
+    sub.add_parser('down', help='stop every service; data is kept')
+    sub.add_parser('clean', help='stop and remove everything the lab made')
+    st = sub.add_parser('status', help='per-service state, health, RSS; '
+                        'exit 0 only when all is healthy')
+    st.add_argument('--json', action='store_true')
+    sub.add_parser('check-config', help='validate the config and exit')
+    args = parser.parse_args(argv)
+
+    files = args.config_file
+    if files is None and os.path.exists(config.DEFAULT_CONFIG_FILE):
+        files = [config.DEFAULT_CONFIG_FILE]
+    try:
+        conf = config.load(config_files=files)
+    except Exception as exc:  # oslo.config raises many kinds
+        print('error: cannot read the lab config: %s' % exc,
+              file=sys.stderr)
+        return 2
+    _setup_logging(conf, args.verbose)
+    lab = lab_mod.Lab(conf)
+    try:
+        if args.command == 'check-config':
+            errors = config.validate(conf)
+            for err in errors:
+                print('error: %s' % err, file=sys.stderr)
+            if not errors:
+                print('config OK')
+            return 1 if errors else 0
+        if args.command == 'up':
+            timer = lab.up()
+            print(timer.table())
+            status = lab.status()
+            print('')
+            print_status(status)
+            if not lab.changed:
+                print('\nlab was already up: nothing changed')
+            return 0 if lab.healthy(status) else 1
+        if args.command == 'down':
+            print('lab stopped' if lab.down() else 'lab was not running')
+            return 0
+        if args.command == 'clean':
+            print('lab removed' if lab.clean() else 'nothing to clean')
+            return 0
+        if args.command == 'status':
+            status = lab.status()
+            if args.json:
+                print(json.dumps(status, indent=2, sort_keys=True))
+            else:
+                print_status(status)
+            return 0 if lab.healthy(status) else 1
+    except utils.LabError as exc:
+        LOG.error('error: %s', exc)
+        return 1
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

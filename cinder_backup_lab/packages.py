@@ -1,0 +1,121 @@
+"""Distribution packages and the host checks that go with them."""
+
+import glob
+import logging
+import os
+import shutil
+import sys
+import sysconfig
+
+from cinder_backup_lab import utils
+
+LOG = logging.getLogger(__name__)
+
+# Ceph 16.2 (Pacific) as Debian 12 ships it; Ubuntu 22.04 has the same
+# release and 24.04 a newer one with the same package names.
+CEPH_PACKAGES = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw',
+                 'ceph-common', 'python3-rados', 'python3-rbd']
+
+SUPPORTED_OS = {('debian', '12'), ('ubuntu', '22.04'), ('ubuntu', '24.04')}
+
+# The distribution's Python bindings of librados/librbd, made importable in
+# the lab's virtualenv.
+BINDINGS = ('rados', 'rbd')
+
+
+def os_release(path='/etc/os-release'):
+    info = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                key, sep, value = line.strip().partition('=')
+                if sep:
+                    info[key] = value.strip('"')
+    except OSError:
+        pass
+    return info.get('ID', 'unknown'), info.get('VERSION_ID', 'unknown')
+
+
+def check_os():
+    distro, version = os_release()
+    if (distro, version) not in SUPPORTED_OS:
+        supported = ', '.join('%s %s' % d for d in sorted(SUPPORTED_OS))
+        return ['unsupported OS %s %s; the lab runs on %s'
+                % (distro, version, supported)]
+    return []
+
+
+def missing(packages):
+    """Packages from the list that dpkg does not have installed."""
+    out = utils.run(['dpkg-query', '-W', '-f', '${Package} ${Status}\n']
+                    + list(packages), check=False)
+    installed = {line.split()[0] for line in out.splitlines()
+                 if line.endswith('install ok installed')}
+    return [p for p in packages if p not in installed]
+
+
+def ensure(packages, allow_install):
+    """Install what is missing; return the list installed."""
+    todo = missing(packages)
+    if not todo:
+        return []
+    if not allow_install:
+        raise utils.LabError(
+            'missing packages: %s; install them (apt-get install %s) or '
+            'set install_packages = true' % (' '.join(todo), ' '.join(todo)))
+    env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
+    LOG.info('installing %s', ' '.join(todo))
+    utils.run(['apt-get', 'update', '-q'], check=False, env=env, timeout=600)
+    utils.run(['apt-get', 'install', '-y', '-q', '--no-install-recommends']
+              + todo, env=env, timeout=1800)
+    return todo
+
+
+def distro_binding_files(dist_dir='/usr/lib/python3/dist-packages'):
+    tag = sysconfig.get_config_var('EXT_SUFFIX') or '.so'
+    found = {}
+    for name in BINDINGS:
+        matches = glob.glob(os.path.join(dist_dir, name + tag))
+        if matches:
+            found[name] = matches[0]
+    return found
+
+
+def link_distro_bindings():
+    """Make the distro's rados/rbd modules importable in this venv.
+
+    They are built for the system's CPython; the venv is made from that
+    same interpreter, so a directory of links plus a .pth file is enough,
+    without exposing the rest of dist-packages. Returns True if changed.
+    """
+    if sys.prefix == sys.base_prefix:
+        return False    # not in a venv: the system path already has them
+    files = distro_binding_files()
+    if set(files) != set(BINDINGS):
+        raise utils.LabError(
+            'python3-rados/python3-rbd modules for %s not found under '
+            '/usr/lib/python3/dist-packages; the lab\'s venv must be built '
+            'from the system python3 (see tools/bootstrap.sh)'
+            % sysconfig.get_config_var('EXT_SUFFIX'))
+    link_dir = os.path.join(sys.prefix, 'lib', 'distro-ceph-bindings')
+    os.makedirs(link_dir, exist_ok=True)
+    changed = False
+    for path in files.values():
+        link = os.path.join(link_dir, os.path.basename(path))
+        if os.path.realpath(link) != path:
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(path, link)
+            changed = True
+    pth = os.path.join(sysconfig.get_paths()['purelib'],
+                       'cinder_backup_lab_ceph_bindings.pth')
+    if not os.path.exists(pth):
+        utils.write_file(pth, link_dir + '\n', 0o644)
+        changed = True
+    return changed
+
+
+def free_disk_bytes(path):
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return shutil.disk_usage(path).free
