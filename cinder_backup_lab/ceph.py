@@ -377,8 +377,9 @@ class Cluster:
                 continue
             pg = str(self.conf.ceph.pg_num)
             self.ceph('osd', 'pool', 'create', name, pg, pg)
+            # What "rbd pool init" does that matters here, without its
+            # wait for the PGs (the health phase waits once for all).
             self.ceph('osd', 'pool', 'application', 'enable', name, 'rbd')
-            utils.run(self._base('rbd') + ['pool', 'init', name])
             created.append(name)
         return created
 
