@@ -6,6 +6,8 @@ import logging
 import os
 import sys
 
+from oslo_config import cfg
+
 from cinder_backup_lab import config
 from cinder_backup_lab import lab as lab_mod
 from cinder_backup_lab import utils
@@ -95,8 +97,8 @@ def main(argv=None):
         files = [config.DEFAULT_CONFIG_FILE]
     try:
         conf = config.load(config_files=files)
-    except Exception as exc:  # oslo.config raises many kinds
-        print('error: cannot read the lab config: %s' % exc,
+    except (config.ConfigError, cfg.Error) as exc:
+        print('error: cannot use the lab config: %s' % exc,
               file=sys.stderr)
         return 2
     _setup_logging(conf, args.verbose)

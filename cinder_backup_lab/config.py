@@ -124,13 +124,13 @@ def validate(conf):
         errors.append('[ceph] backup_pools is empty; name at least one '
                       'pool for the Ceph backup driver')
     for pool in pools:
-        if not _POOL_NAME.match(pool or ''):
+        if pool in RESERVED_POOLS or pool.startswith(RESERVED_POOL_PREFIX):
+            errors.append('pool name %r is reserved for Ceph/RGW internal '
+                          'use' % pool)
+        elif not _POOL_NAME.match(pool or ''):
             errors.append(
                 'pool name %r is not usable: use 1-63 letters, digits, '
                 '"_" or "-", starting with a letter or digit' % pool)
-        elif pool in RESERVED_POOLS or pool.startswith(RESERVED_POOL_PREFIX):
-            errors.append('pool name %r is reserved for Ceph/RGW internal '
-                          'use' % pool)
     dupes = sorted({p for p in pools if pools.count(p) > 1})
     if dupes:
         errors.append('pool names must be distinct; repeated: %s'
@@ -176,10 +176,31 @@ def lab_ports(conf):
             'radosgw': conf.rgw.port}
 
 
+class ConfigError(Exception):
+    """The config files hold values the options cannot take."""
+
+
 def load(argv=None, config_files=None):
-    """Build a ConfigOpts with the lab's options and parse argv/files."""
+    """Build a ConfigOpts with the lab's options and parse argv/files.
+
+    oslo.config converts values lazily; every option is read here once so
+    that a bad value is reported now, by name, not as a traceback later.
+    """
     conf = cfg.ConfigOpts()
     register_opts(conf)
     conf(args=argv or [], project='cinder-backup-lab',
          default_config_files=config_files or [])
+    errors = []
+    for group, opts in list_opts():
+        section = conf if group == 'DEFAULT' else conf[group]
+        for opt in opts:
+            try:
+                getattr(section, opt.dest)
+            except (ValueError, cfg.Error) as exc:
+                reason = str(exc).rpartition('is not valid: ')[2]
+                errors.append('[%s] %s: %s' % (group, opt.name, reason))
+    if errors:
+        raise ConfigError('invalid values in %s:\n  - %s' % (
+            ', '.join(config_files or ['the defaults']),
+            '\n  - '.join(errors)))
     return conf

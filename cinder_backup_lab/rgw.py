@@ -165,4 +165,3 @@ class Gateway:
         utils.wait_for(lambda: swift_auth_ok(creds), timeout=timeout,
                        interval=1, what='RGW to accept the Swift v1 '
                        'credentials of %s' % creds.user)
-

@@ -1,0 +1,229 @@
+"""The storage half of the lab, checked through librados/librbd and Swift."""
+
+import os
+import socket
+import stat
+import tempfile
+import uuid
+
+from cinder_backup_lab.tests.integration import base
+
+MiB = base.MiB
+
+
+class CephPoolsAndUsersTest(base.LabTestCase):
+
+    def _image_name(self):
+        return 'lab-test-%s' % uuid.uuid4().hex[:12]
+
+    def test_pools_exist_with_rbd_application(self):
+        cluster = self.rados_as('admin')
+        pools = [self.conf.ceph.volumes_pool] + self.conf.ceph.backup_pools
+        for pool in pools:
+            self.assertTrue(cluster.pool_exists(pool), pool)
+            ioctx = cluster.open_ioctx(pool)
+            self.addCleanup(ioctx.close)
+            self.assertIn('rbd', ioctx.application_list(), pool)
+
+    def test_volume_user_writes_and_reads_rbd_bit_identical(self):
+        import rbd
+        cluster = self.rados_as(self.conf.ceph.volume_user)
+        ioctx = cluster.open_ioctx(self.conf.ceph.volumes_pool)
+        self.addCleanup(ioctx.close)
+        name = self._image_name()
+        size = 64 * MiB
+        rbd.RBD().create(ioctx, name, size)
+        self.addCleanup(rbd.RBD().remove, ioctx, name)
+        # Data at the start, in the middle and in the last MiB; holes
+        # in between must read back as zeros.
+        chunks = {0: base.seeded_bytes(1, 4 * MiB),
+                  20 * MiB + 4096: base.seeded_bytes(2, 3 * MiB),
+                  size - MiB: base.seeded_bytes(3, MiB)}
+        expected = bytearray(size)
+        with rbd.Image(ioctx, name) as image:
+            for offset, data in chunks.items():
+                image.write(data, offset)
+                expected[offset:offset + len(data)] = data
+            image.flush()
+        with rbd.Image(ioctx, name, read_only=True) as image:
+            got = b''.join(image.read(off, 8 * MiB)
+                           for off in range(0, size, 8 * MiB))
+        self.assertEqual(base.sha256(bytes(expected)), base.sha256(got))
+
+    def test_backup_user_is_refused_on_volumes_pool(self):
+        import rados
+        import rbd
+        cluster = self.rados_as(self.conf.ceph.backup_user)
+        ioctx = cluster.open_ioctx(self.conf.ceph.volumes_pool)
+        self.addCleanup(ioctx.close)
+        self.assertRaises(rados.PermissionError, ioctx.write_full,
+                          'lab-test-%s' % uuid.uuid4().hex, b'x')
+        self.assertRaises(rbd.PermissionError, rbd.RBD().create, ioctx,
+                          self._image_name(), MiB)
+
+    def test_backup_user_writes_backup_pools(self):
+        import rbd
+        cluster = self.rados_as(self.conf.ceph.backup_user)
+        for pool in self.conf.ceph.backup_pools:
+            ioctx = cluster.open_ioctx(pool)
+            self.addCleanup(ioctx.close)
+            name = self._image_name()
+            rbd.RBD().create(ioctx, name, 4 * MiB)
+            self.addCleanup(rbd.RBD().remove, ioctx, name)
+            data = base.seeded_bytes(pool, MiB)
+            with rbd.Image(ioctx, name) as image:
+                image.write(data, MiB)
+                self.assertEqual(data, image.read(MiB, MiB))
+
+    def test_volume_user_is_refused_on_backup_pools(self):
+        import rados
+        cluster = self.rados_as(self.conf.ceph.volume_user)
+        for pool in self.conf.ceph.backup_pools:
+            ioctx = cluster.open_ioctx(pool)
+            self.addCleanup(ioctx.close)
+            self.assertRaises(rados.PermissionError, ioctx.write_full,
+                              'lab-test-%s' % uuid.uuid4().hex, b'x')
+
+    def test_backup_user_cannot_administer_the_cluster(self):
+        import rados
+        cluster = self.rados_as(self.conf.ceph.backup_user)
+        self.assertRaises(rados.PermissionError, cluster.create_pool,
+                          'lab-test-%s' % uuid.uuid4().hex[:8])
+
+
+class SwiftOnRgwTest(base.LabTestCase):
+
+    def test_object_round_trip_with_v1_auth(self):
+        conn = self.swift_connection()
+        container = 'lab-test-%s' % uuid.uuid4().hex[:12]
+        conn.put_container(container)
+        self.addCleanup(conn.delete_container, container)
+        data = base.seeded_bytes('swift', 3 * MiB + 17)
+        conn.put_object(container, 'obj', data)
+        self.addCleanup(conn.delete_object, container, 'obj')
+        headers, got = conn.get_object(container, 'obj')
+        self.assertEqual(base.sha256(data), base.sha256(got))
+        self.assertEqual(str(len(data)), headers['content-length'])
+        names = [o['name'] for o in conn.get_container(container)[1]]
+        self.assertEqual(['obj'], names)
+
+    def test_storage_url_is_the_swift_v1_prefix(self):
+        conn = self.swift_connection()
+        url, _token = conn.get_auth()
+        self.assertEqual('http://%s:%d/swift/v1' % (self.conf.bind_host,
+                                                    self.conf.rgw.port), url)
+
+    def test_wrong_key_is_refused(self):
+        import swiftclient
+        conn = self.swift_connection(key='not-the-key')
+        exc = self.assertRaises(swiftclient.ClientException,
+                                conn.get_account)
+        self.assertEqual(401, exc.http_status)
+
+
+class SecretsTest(base.LabTestCase):
+
+    def test_key_files_are_private(self):
+        key_dir = self.paths.keyring_dir
+        self.assertEqual(0o700, stat.S_IMODE(os.stat(key_dir).st_mode))
+        files = [os.path.join(key_dir, n) for n in os.listdir(key_dir)]
+        files.append(os.path.join(self.conf.state_dir, 'rgw',
+                                  'swift-credentials.conf'))
+        self.assertGreaterEqual(len(files), 5)
+        for path in files:
+            self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode),
+                             path)
+
+    def test_no_secret_in_outputs_or_logs(self):
+        secrets = self.lab_secrets()
+        self.assertGreaterEqual(len(secrets), 5)
+        outputs = []
+        for args in (('status',), ('status', '--json'), ('up',)):
+            rc, out, err = base.cli(*args)
+            self.assertEqual(0, rc, err)
+            outputs.append(out + err)
+        log_dir = os.path.join(self.conf.state_dir, 'log')
+        for name in os.listdir(log_dir):
+            with open(os.path.join(log_dir, name), errors='replace') as f:
+                outputs.append(f.read())
+        for secret in secrets:
+            for text in outputs:
+                self.assertNotIn(secret, text)
+
+    def test_status_names_files_not_contents(self):
+        rc, out, _ = base.cli('status')
+        self.assertEqual(0, rc)
+        self.assertIn(self.paths.keyring('client.%s'
+                                         % self.conf.ceph.backup_user), out)
+        self.assertIn('swift-credentials.conf', out)
+
+
+class LabCliTest(base.LabTestCase):
+
+    def test_up_again_changes_nothing(self):
+        rc, out, err = base.cli('up')
+        self.assertEqual(0, rc, err)
+        self.assertIn('nothing changed', out)
+        self.assertIn('total', out)
+
+    def test_status_reports_every_daemon_with_rss(self):
+        import json
+        rc, out, _ = base.cli('status', '--json')
+        self.assertEqual(0, rc)
+        status = json.loads(out)
+        names = {s['name']: s for s in status['services']}
+        self.assertEqual({'ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw'},
+                         set(names) & {'ceph-mon', 'ceph-mgr', 'ceph-osd',
+                                       'radosgw'})
+        for svc in names.values():
+            self.assertEqual('RUNNING', svc['state'], svc['name'])
+            self.assertGreater(svc['rss_bytes'], 1024 * 1024, svc['name'])
+        self.assertEqual('HEALTH_OK', status['ceph']['health'])
+        self.assertEqual(status['ceph']['pgs_total'],
+                         status['ceph']['pgs_active_clean'])
+        self.assertTrue(status['rgw']['swift_auth_v1'])
+
+    def _bad_config(self, text):
+        state = tempfile.mkdtemp(prefix='cbl-preflight-')
+        os.rmdir(state)     # "up" must not create it
+        fd, path = tempfile.mkstemp(suffix='.conf')
+        with os.fdopen(fd, 'w') as f:
+            f.write('[DEFAULT]\nstate_dir = %s\n%s' % (state, text))
+        self.addCleanup(os.unlink, path)
+        rc, out, err = base.cli('up', config_files=[path])
+        return rc, out + err, state
+
+    def test_port_in_use_is_refused_before_anything_is_touched(self):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(1)
+        self.addCleanup(sock.close)
+        port = sock.getsockname()[1]
+        rc, output, state = self._bad_config(
+            '[ceph]\nmon_port = 3390\nmon_port_v1 = 6790\n'
+            '[rgw]\nport = %d\n' % port)
+        self.assertEqual(1, rc, output)
+        self.assertIn('port %d' % port, output)
+        self.assertIn('already in use', output)
+        self.assertFalse(os.path.exists(state))
+
+    def test_bad_pool_name_is_refused_before_anything_is_touched(self):
+        rc, output, state = self._bad_config(
+            '[ceph]\nbackup_pools = backups, bad@pool\n')
+        self.assertEqual(1, rc, output)
+        self.assertIn("'bad@pool'", output)
+        self.assertFalse(os.path.exists(state))
+
+    def test_ports_of_the_running_lab_are_reported_busy(self):
+        # A second lab on the same ports must not start on top of ours.
+        rc, output, state = self._bad_config('')
+        self.assertEqual(1, rc, output)
+        self.assertIn('port %d' % self.conf.rgw.port, output)
+        self.assertFalse(os.path.exists(state))
+
+    def test_invalid_option_type_is_a_clear_error(self):
+        rc, output, state = self._bad_config('[ceph]\nosd_size_gb = lots\n')
+        self.assertNotEqual(0, rc)
+        self.assertIn('osd_size_gb', output)
+        self.assertNotIn('Traceback', output)
+        self.assertFalse(os.path.exists(state))

@@ -1,0 +1,77 @@
+"""down/up keeps the data; clean leaves nothing. Runs last: it ends the lab.
+
+One test on purpose: the steps must run in this order.
+"""
+
+import os
+import uuid
+
+from cinder_backup_lab.tests.integration import base
+
+MiB = base.MiB
+
+
+class LifecycleTest(base.LabTestCase):
+
+    def _daemon_pids(self):
+        rc, out, _ = base.cli('status', '--json')
+        import json
+        status = json.loads(out)
+        return [s['pid'] for s in status['services'] if s['pid']] + \
+            [status['supervisord']['pid']]
+
+    def _write_data(self):
+        import rbd
+        cluster = self.rados_as(self.conf.ceph.volume_user)
+        ioctx = cluster.open_ioctx(self.conf.ceph.volumes_pool)
+        image = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
+        data = base.seeded_bytes(image, 5 * MiB)
+        rbd.RBD().create(ioctx, image, 16 * MiB)
+        with rbd.Image(ioctx, image) as img:
+            img.write(data, 11 * MiB - 4096)
+        ioctx.close()
+        conn = self.swift_connection()
+        container = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
+        conn.put_container(container)
+        conn.put_object(container, 'obj', data)
+        return image, container, base.sha256(data)
+
+    def _read_data(self, image, container):
+        import rbd
+        cluster = self.rados_as(self.conf.ceph.volume_user)
+        ioctx = cluster.open_ioctx(self.conf.ceph.volumes_pool)
+        self.addCleanup(ioctx.close)
+        with rbd.Image(ioctx, image, read_only=True) as img:
+            rbd_data = img.read(11 * MiB - 4096, 5 * MiB)
+        _, swift_data = self.swift_connection().get_object(container, 'obj')
+        return base.sha256(rbd_data), base.sha256(swift_data)
+
+    def test_down_up_keeps_data_then_clean_removes_everything(self):
+        image, container, checksum = self._write_data()
+
+        pids = self._daemon_pids()
+        self.assertEqual(5, len(pids))
+        rc, out, err = base.cli('down')
+        self.assertEqual(0, rc, err)
+        for pid in pids:
+            self.assertFalse(os.path.exists('/proc/%d' % pid),
+                             'pid %d still runs after down' % pid)
+        rc, _, _ = base.cli('status')
+        self.assertEqual(1, rc, 'status must fail while the lab is down')
+
+        rc, out, err = base.cli('up')
+        self.assertEqual(0, rc, out + err)
+        self.assertEqual((checksum, checksum),
+                         self._read_data(image, container))
+
+        pids = self._daemon_pids()
+        rc, out, err = base.cli('clean')
+        self.assertEqual(0, rc, err)
+        self.assertIn('lab removed', out)
+        for pid in pids:
+            self.assertFalse(os.path.exists('/proc/%d' % pid),
+                             'pid %d still runs after clean' % pid)
+        self.assertFalse(os.path.exists(self.conf.state_dir))
+        rc, out, err = base.cli('clean')
+        self.assertEqual(0, rc, err)
+        self.assertIn('nothing to clean', out)

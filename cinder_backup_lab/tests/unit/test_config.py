@@ -1,0 +1,106 @@
+import os
+import tempfile
+
+import testtools
+
+from cinder_backup_lab import config
+
+
+def _conf(text=''):
+    fd, path = tempfile.mkstemp(suffix='.conf')
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+    try:
+        return config.load(config_files=[path])
+    finally:
+        os.unlink(path)
+
+
+class DefaultsTest(testtools.TestCase):
+
+    def test_defaults_are_valid(self):
+        conf = _conf()
+        self.assertEqual([], config.validate(conf))
+        self.assertEqual('/var/lib/cinder-backup-lab', conf.state_dir)
+        self.assertEqual(['backups', 'volumebackups'],
+                         conf.ceph.backup_pools)
+        self.assertEqual('volumes', conf.ceph.volumes_pool)
+        self.assertEqual('both', conf.profile)
+
+    def test_every_option_is_documented(self):
+        for group, opts in config.list_opts():
+            for opt in opts:
+                self.assertTrue(opt.help, '%s.%s has no help'
+                                % (group, opt.name))
+
+    def test_file_values_are_read(self):
+        conf = _conf('[ceph]\nbackup_pools = b1, b2, b3\nosd_size_gb = 4\n'
+                     '[rgw]\nport = 8181\n')
+        self.assertEqual(['b1', 'b2', 'b3'], conf.ceph.backup_pools)
+        self.assertEqual(4, conf.ceph.osd_size_gb)
+        self.assertEqual(8181, conf.rgw.port)
+
+
+class ValidationTest(testtools.TestCase):
+
+    def _errors(self, text):
+        return config.validate(_conf(text))
+
+    def _assert_error(self, text, *fragments):
+        errors = self._errors(text)
+        self.assertTrue(errors, 'no error for %r' % text)
+        joined = '\n'.join(errors)
+        for fragment in fragments:
+            self.assertIn(fragment, joined)
+
+    def test_pool_name_with_slash_is_refused(self):
+        self._assert_error('[ceph]\nbackup_pools = good, bad/name\n',
+                           "'bad/name'", 'not usable')
+
+    def test_pool_name_starting_with_dot_is_refused(self):
+        self._assert_error('[ceph]\nvolumes_pool = .hidden\n', "'.hidden'")
+
+    def test_reserved_pool_names_are_refused(self):
+        self._assert_error('[ceph]\nbackup_pools = default.rgw.meta\n',
+                           'reserved')
+        self._assert_error('[ceph]\nbackup_pools = device_health_metrics\n',
+                           'reserved')
+
+    def test_duplicate_pools_are_refused(self):
+        self._assert_error('[ceph]\nbackup_pools = volumes\n',
+                           'distinct', 'volumes')
+
+    def test_empty_backup_pools_is_refused(self):
+        self._assert_error('[ceph]\nbackup_pools =\n', 'backup_pools is empty')
+
+    def test_user_with_client_prefix_is_refused(self):
+        self._assert_error('[ceph]\nbackup_user = client.cinder-backup\n',
+                           'without "client."')
+
+    def test_same_volume_and_backup_user_is_refused(self):
+        self._assert_error('[ceph]\nbackup_user = cinder\n', 'must differ')
+
+    def test_non_loopback_bind_host_is_refused(self):
+        self._assert_error('[DEFAULT]\nbind_host = 192.0.2.10\n', 'loopback')
+        self._assert_error('[DEFAULT]\nbind_host = nohost\n',
+                           'not an IP address')
+
+    def test_port_collision_is_refused(self):
+        self._assert_error('[rgw]\nport = 3300\n', 'both 3300')
+
+    def test_port_in_osd_range_is_refused(self):
+        self._assert_error('[rgw]\nport = 6800\n', '6800-7300')
+
+    def test_state_dir_must_be_dedicated(self):
+        self._assert_error('[DEFAULT]\nstate_dir = /var/lib\n', 'state_dir')
+        self._assert_error('[DEFAULT]\nstate_dir = relative\n', 'state_dir')
+
+    def test_bad_rgw_uid_is_refused(self):
+        self._assert_error('[rgw]\nuid = "a b"\n', '[rgw] uid')
+
+    def test_bad_types_are_reported_at_load_by_name(self):
+        exc = self.assertRaises(config.ConfigError, _conf,
+                                '[ceph]\nosd_size_gb = 1\n'
+                                '[DEFAULT]\nprofile = nfs\n')
+        self.assertIn('[ceph] osd_size_gb', str(exc))
+        self.assertIn('[DEFAULT] profile', str(exc))

@@ -1,0 +1,136 @@
+"""Unit tests of the pure helpers: supervisord config, credentials, utils."""
+
+import configparser
+import os
+import socket
+import stat
+import tempfile
+
+import testtools
+
+from cinder_backup_lab import lab
+from cinder_backup_lab import packages
+from cinder_backup_lab import rgw
+from cinder_backup_lab import services
+from cinder_backup_lab import utils
+
+
+class SupervisorConfigTest(testtools.TestCase):
+
+    def test_programs_are_rendered_foreground_and_manual(self):
+        sup = services.Supervisor('/srv/lab')
+        text = sup.render([services.Program(
+            'ceph-mon', ['ceph-mon', '-f', '-c', '/srv/lab/a b.conf'])])
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_string(text)
+        prog = parser['program:ceph-mon']
+        self.assertEqual("ceph-mon -f -c '/srv/lab/a b.conf'",
+                         prog['command'])
+        # The lab starts daemons in order itself.
+        self.assertEqual('false', prog['autostart'])
+        self.assertEqual('/srv/lab/log/ceph-mon.out',
+                         prog['stdout_logfile'])
+        self.assertEqual('/srv/lab/supervisor/supervisor.sock',
+                         parser['unix_http_server']['file'])
+        self.assertEqual('0700', parser['unix_http_server']['chmod'])
+        self.assertNotIn('inet_http_server', parser.sections())
+
+
+class CredentialsTest(testtools.TestCase):
+
+    def test_written_0600_and_read_back(self):
+        state = self.useFixture_tempdir()
+        creds = rgw.SwiftCredentials('http://127.0.0.1:8080/auth/1.0',
+                                     'u:swift', 'sekrit',
+                                     'http://127.0.0.1:8080/swift/v1')
+        path = rgw.credentials_path(state)
+        rgw.write_credentials(path, creds)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(creds, rgw.load_credentials(state))
+
+    def test_repr_hides_the_key(self):
+        creds = rgw.SwiftCredentials('a', 'u', 'sekrit', 's')
+        self.assertNotIn('sekrit', repr(creds))
+        self.assertNotIn('sekrit', str(creds))
+
+    def test_missing_file_says_what_to_do(self):
+        exc = self.assertRaises(utils.LabError, rgw.load_credentials,
+                                '/nonexistent')
+        self.assertIn('cinder-backup-lab up', str(exc))
+
+    def useFixture_tempdir(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(lambda: __import__('shutil').rmtree(d, True))
+        return d
+
+
+class UtilsTest(testtools.TestCase):
+
+    def test_write_file_mode_from_first_byte(self):
+        d = tempfile.mkdtemp()
+        path = os.path.join(d, 'sub', 'k')
+        utils.write_file(path, 'x', 0o600)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(['k'], os.listdir(os.path.dirname(path)))
+
+    def test_secret_output_is_not_quoted_in_errors(self):
+        exc = self.assertRaises(
+            utils.CommandError, utils.run,
+            # The secret is built at run time so argv does not hold it.
+            ['python3', '-c', 'import sys; s = "SEC" + "RET"; print(s); '
+             'sys.exit("key=" + s)'],
+            secret_output=True)
+        self.assertNotIn('SECRET', str(exc))
+        self.assertIn('exit 1', str(exc))
+
+    def test_errors_quote_stderr(self):
+        exc = self.assertRaises(utils.CommandError, utils.run,
+                                ['sh', '-c', 'echo boom >&2; exit 1'])
+        self.assertIn('boom', str(exc))
+
+    def test_wait_for_times_out_with_what(self):
+        exc = self.assertRaises(utils.LabError, utils.wait_for,
+                                lambda: False, 0.2, 0.05, 'the moon')
+        self.assertIn('the moon', str(exc))
+
+    def test_port_is_free(self):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(1)
+        self.addCleanup(sock.close)
+        port = sock.getsockname()[1]
+        self.assertFalse(utils.port_is_free('127.0.0.1', port))
+
+    def test_human_bytes(self):
+        self.assertEqual('512 B', utils.human_bytes(512))
+        self.assertEqual('1.5 MiB', utils.human_bytes(1536 * 1024))
+        self.assertEqual('-', utils.human_bytes(None))
+
+
+class OsReleaseTest(testtools.TestCase):
+
+    def test_parse(self):
+        fd, path = tempfile.mkstemp()
+        with os.fdopen(fd, 'w') as f:
+            f.write('PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
+                    'ID=debian\nVERSION_ID="12"\n')
+        self.addCleanup(os.unlink, path)
+        self.assertEqual(('debian', '12'), packages.os_release(path))
+        self.assertEqual(('unknown', 'unknown'),
+                         packages.os_release('/nonexistent'))
+
+
+class PhaseTimerTest(testtools.TestCase):
+
+    def test_phases_and_total(self):
+        timer = lab.PhaseTimer()
+        with timer.phase('a'):
+            pass
+        self.assertRaises(RuntimeError, self._failing_phase, timer)
+        self.assertEqual(['a', 'b'], [n for n, _ in timer.phases])
+        self.assertIn('total', timer.table())
+
+    @staticmethod
+    def _failing_phase(timer):
+        with timer.phase('b'):
+            raise RuntimeError('x')

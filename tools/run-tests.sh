@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The project's test command: installs what it needs, then runs
+#   1. lint (flake8 + hacking, bashate) and unit tests,
+#   2. "cinder-backup-lab up" for real, and the integration tests
+#      against the running lab,
+#   3. the lifecycle tests (down/up keeps data, clean leaves nothing).
+# Ends with one "N passed, N failed" line; exits non-zero on any failure.
+set -uo pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO_DIR"
+bash tools/bootstrap.sh || exit 1
+VENV=${LAB_VENV:-$REPO_DIR/.venv}
+PATH=$VENV/bin:$PATH
+export PATH
+
+passed=0
+failed=0
+skipped=0
+report_dir=$REPO_DIR/lab-reports
+mkdir -p "$report_dir"
+
+# Run one stestr suite and add its totals to ours.
+run_suite() {
+    local name=$1 path=$2 concurrency=$3
+    local log=$report_dir/$name.log
+    echo "=== $name ($path)"
+    stestr --test-path "$path" run --concurrency "$concurrency" 2>&1 | tee "$log" \
+        | grep -E '^(FAIL|ERROR)|\.\.\. (FAILED|ok|SKIPPED)|^ - (Passed|Failed|Skipped)|^Ran:' || true
+    local p f s
+    p=$(awk '/^ - Passed:/ {print $3}' "$log" | tail -1)
+    f=$(awk '/^ - Failed:/ {print $3}' "$log" | tail -1)
+    s=$(awk '/^ - Skipped:/ {print $3}' "$log" | tail -1)
+    if [ -z "$p" ]; then
+        echo "$name: no test result (see $log)"
+        tail -20 "$log"
+        f=$(( ${f:-0} + 1 ))
+    fi
+    passed=$(( passed + ${p:-0} ))
+    failed=$(( failed + ${f:-0} ))
+    skipped=$(( skipped + ${s:-0} ))
+    stestr last --subunit > "$report_dir/$name.subunit" 2>/dev/null || true
+}
+
+# Lint counts as one check each.
+lint() {
+    local name=$1
+    shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$(( passed + 1 ))
+    else
+        echo "$name: FAILED"
+        failed=$(( failed + 1 ))
+    fi
+}
+
+lint flake8 flake8 cinder_backup_lab tempest_plugin
+lint bashate bash -c "find tools devstack .ci -type f \\( -name '*.sh' -o -name run -o -name plugin.sh -o -name settings \\) -print0 \
+    | xargs -0 -r bashate -i E006"
+
+run_suite unit cinder_backup_lab/tests/unit 2
+
+echo "=== cinder-backup-lab up"
+if ! cinder-backup-lab up; then
+    echo "lab did not come up healthy; status:"
+    cinder-backup-lab status || true
+    failed=$(( failed + 1 ))
+fi
+run_suite integration cinder_backup_lab/tests/integration 1
+run_suite lifecycle cinder_backup_lab/tests/lifecycle 1
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
