@@ -134,6 +134,9 @@ class Lab:
         timer = PhaseTimer()
         self.changed = []
         with timer.phase('preflight'):
+            if not self.supervisor.is_running():
+                # Daemons orphaned by a killed supervisord hold our ports.
+                self._note(self._kill_strays(), 'orphans stopped')
             self.preflight()
         with timer.phase('packages'):
             installed = packages.ensure(packages.CEPH_PACKAGES,
@@ -200,25 +203,19 @@ class Lab:
     def _kill_strays(self):
         """End daemons of this lab left without their supervisord.
 
-        Only processes whose pid file is in our run dir and whose command
-        line names our ceph.conf: never anything else.
+        Only processes started with our own ceph.conf (its path, inside
+        our state dir, is an argument of theirs), each by its PID: never
+        anything else.
         """
-        run_dir = self.cluster.paths.run_dir
-        if not os.path.isdir(run_dir):
-            return []
         killed = []
-        for name in os.listdir(run_dir):
-            if not name.endswith('.pid'):
-                continue
-            pid = utils.read_pidfile(os.path.join(run_dir, name))
-            if pid and utils.pid_alive(pid) and \
-                    self.cluster.paths.conf in utils.process_cmdline(pid):
-                LOG.info('stopping leftover %s (pid %d)', name[:-4], pid)
-                os.kill(pid, signal.SIGTERM)
-                killed.append(pid)
+        for pid in utils.pids_with_argument(self.cluster.paths.conf):
+            LOG.info('stopping leftover %s (pid %d)',
+                     utils.process_cmdline(pid).split(' ')[0], pid)
+            os.kill(pid, signal.SIGTERM)
+            killed.append(pid)
         for pid in killed:
             utils.wait_for(lambda p=pid: not utils.pid_alive(p), timeout=60,
-                           interval=0.5, what='pid %d to exit' % pid)
+                           interval=0.2, what='pid %d to exit' % pid)
         return killed
 
     def clean(self):

@@ -129,6 +129,23 @@ def process_cmdline(pid):
         return ''
 
 
+def pids_with_argument(argument):
+    """PIDs of processes that have `argument` as one of their arguments."""
+    wanted = argument.encode()
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/cmdline' % entry, 'rb') as f:
+                args = f.read().split(b'\0')
+        except OSError:
+            continue
+        if wanted in args:
+            found.append(int(entry))
+    return found
+
+
 def rss_bytes(pid):
     """Resident set size of one process, or None if it is gone."""
     try:

@@ -4,6 +4,8 @@ One test on purpose: the steps must run in this order.
 """
 
 import os
+import signal
+import time
 import uuid
 
 from cinder_backup_lab.tests.integration import base
@@ -46,7 +48,14 @@ class LifecycleTest(base.LabTestCase):
         _, swift_data = self.swift_connection().get_object(container, 'obj')
         return base.sha256(rbd_data), base.sha256(swift_data)
 
-    def test_down_up_keeps_data_then_clean_removes_everything(self):
+    def _wait_gone(self, pid, timeout=30):
+        deadline = time.monotonic() + timeout
+        while os.path.exists('/proc/%d' % pid):
+            self.assertLess(time.monotonic(), deadline,
+                            'pid %d did not exit' % pid)
+            time.sleep(0.2)
+
+    def test_down_up_and_kill_up_keep_data_then_clean_removes_everything(self):
         image, container, checksum = self._write_data()
 
         pids = self._daemon_pids()
@@ -59,6 +68,27 @@ class LifecycleTest(base.LabTestCase):
         rc, _, _ = base.cli('status')
         self.assertEqual(1, rc, 'status must fail while the lab is down')
 
+        rc, out, err = base.cli('up')
+        self.assertEqual(0, rc, out + err)
+        self.assertEqual((checksum, checksum),
+                         self._read_data(image, container))
+
+        # A machine that stopped hard (as between a session and CI) leaves
+        # stale pid files and sockets behind: "up" must cope.
+        # First supervisord alone (its daemons are orphaned), then all.
+        pids = self._daemon_pids()
+        os.kill(pids[-1], signal.SIGKILL)
+        self._wait_gone(pids[-1])
+        rc, out, err = base.cli('up')
+        self.assertEqual(0, rc, out + err)
+        for pid in pids:
+            self.assertFalse(os.path.exists('/proc/%d' % pid),
+                             'orphan %d was not replaced' % pid)
+        pids = self._daemon_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        for pid in pids:
+            self._wait_gone(pid)
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
         self.assertEqual((checksum, checksum),
