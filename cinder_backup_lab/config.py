@@ -27,6 +27,10 @@ default_opts = [
     cfg.StrOpt('bind_host', default='127.0.0.1',
                help='Address every lab service binds to. Must be a loopback '
                     'address: the lab never listens on other networks.'),
+    cfg.BoolOpt('deploy_openstack', default=True,
+                help='Deploy MariaDB, RabbitMQ, Keystone and Cinder (c-api, '
+                     'c-sch, c-vol, c-bak) too. False when DevStack deploys '
+                     'them and the lab only provides Ceph and RGW.'),
     cfg.BoolOpt('install_packages', default=True,
                 help='Install missing distribution packages with apt-get '
                      'during "up". When false, "up" stops with the list of '
