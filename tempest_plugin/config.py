@@ -1,19 +1,86 @@
-"""Options of the cinder-backup-lab Tempest plugin."""
+"""Options of the cinder-backup-lab Tempest plugin.
+
+They say what a deployment has (which backup drivers, in which
+availability zones, with which containers) and how the tests reach the
+backends to check where backup data really landed.
+"""
 
 from oslo_config import cfg
 
 backup_lab_group = cfg.OptGroup(
     name='cinder_backup_lab',
-    title='cinder-backup-lab backup scenarios')
+    title='cinder-backup-lab: backup scenarios checked on the backends')
 
 BackupLabGroup = [
+    # What the deployment has.
+    cfg.BoolOpt('ceph_backup_enabled', default=False,
+                help='A cinder-backup service with the Ceph (RBD) backup '
+                     'driver runs in ceph_backup_availability_zone.'),
+    cfg.BoolOpt('swift_backup_enabled', default=False,
+                help='A cinder-backup service with the Swift backup driver '
+                     'pointed at RGW runs in swift_backup_availability_zone.'),
+    cfg.StrOpt('ceph_backup_availability_zone', default=None,
+               help='Availability zone of the Ceph-driver c-bak. Empty: '
+                    'backups are created without an availability zone and '
+                    'land on the default c-bak.'),
+    cfg.StrOpt('swift_backup_availability_zone', default=None,
+               help='Availability zone of the Swift-driver c-bak. Empty: '
+                    'backups are created without an availability zone.'),
     cfg.ListOpt('ceph_backup_pools', default=['backups', 'volumebackups'],
                 help='Ceph pools to use as backup containers with the Ceph '
-                     'backup driver.'),
+                     'driver. The first must be the driver\'s '
+                     'backup_ceph_pool (the default container).'),
     cfg.ListOpt('swift_backup_containers',
                 default=['volumebackups', 'backups'],
                 help='Swift containers to use as backup containers with the '
-                     'Swift backup driver on RGW.'),
+                     'Swift driver. The first must be the driver\'s '
+                     'backup_swift_container (the default container).'),
+    cfg.StrOpt('volume_type', default='ceph',
+               help='Volume type of the RBD volume backend whose volumes '
+                    'the tests back up.'),
+    cfg.IntOpt('volume_size', default=1, min=1,
+               help='Size in GiB of the volumes the tests create.'),
+    cfg.StrOpt('missing_ceph_pool', default='cinder-backup-lab-no-such-pool',
+               help='A pool name that must not exist, used by the negative '
+                    'test of a backup into a missing pool.'),
+    cfg.ListOpt('known_cinder_bugs',
+                default=['restore-non-default-pool',
+                         'backup-snapshot-left-on-source'],
+                help='Upstream Cinder bugs the deployed Cinder has. A test '
+                     'that hits a listed bug is reported as an expected '
+                     'failure that names it; once Cinder is fixed the test '
+                     'passes unexpectedly and fails the run, so the entry '
+                     'can be removed. Known names: '
+                     'restore-non-default-pool (Ceph driver restores from '
+                     'backup_ceph_pool instead of the backup\'s container), '
+                     'backup-snapshot-left-on-source (Ceph driver leaves '
+                     'backup.*.snap.* snapshots on the source volume after '
+                     'the backups are deleted).'),
+
+    # How to reach the Ceph cluster.
+    cfg.StrOpt('ceph_conf', default='/etc/ceph/ceph.conf',
+               help='ceph.conf of the cluster holding the volumes and the '
+                    'backup pools.'),
+    cfg.StrOpt('ceph_probe_user', default='admin',
+               help='cephx user (without "client.") the tests use to write '
+                    'test data into volumes and to inspect backup pools: '
+                    'needs read/write on the volumes pool and read on the '
+                    'backup pools.'),
+    cfg.StrOpt('ceph_probe_keyring', default=None,
+               help='Keyring of ceph_probe_user. Empty: Ceph\'s default '
+                    'search path.'),
+    cfg.StrOpt('ceph_volumes_pool', default='volumes',
+               help='Pool of the RBD volume backend (volume-<id> images).'),
+
+    # How to reach RGW's Swift API.
+    cfg.URIOpt('swift_auth_url', default=None,
+               help='Swift v1 auth URL of RGW (e.g. http://host/auth/1.0) '
+                    'used to inspect the backup containers.'),
+    cfg.StrOpt('swift_user', default=None,
+               help='Swift v1 user ("<uid>:<subuser>") that owns the '
+                    'backup containers.'),
+    cfg.StrOpt('swift_key', default=None, secret=True,
+               help='Swift v1 key of swift_user.'),
 ]
 
 
