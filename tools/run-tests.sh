@@ -56,6 +56,7 @@ lint() {
 }
 
 lint flake8 flake8 cinder_backup_lab tempest_plugin
+lint check-uuid check-uuid --package tempest_plugin
 lint bashate bash -c "find tools devstack .ci -type f \\( -name '*.sh' -o -name run -o -name plugin.sh -o -name settings \\) -print0 \
     | xargs -0 -r bashate -i E006"
 

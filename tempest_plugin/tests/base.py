@@ -84,8 +84,28 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         return (conf.ceph_backup_availability_zone if driver == CEPH
                 else conf.swift_backup_availability_zone)
 
+    def skip_unless_driver(self, driver):
+        if driver not in self.enabled_drivers():
+            raise self.skipException(
+                'the %s backup driver is not configured '
+                '([cinder_backup_lab] %s_backup_enabled = False)'
+                % (driver, driver))
+
     def known_bug(self, name):
         return name in lab_conf().known_cinder_bugs
+
+    def check_known_bug(self, name, reason, check, *args):
+        """Run a check that an upstream Cinder bug listed in config fails.
+
+        With the bug listed, the test ends as an expected failure naming
+        it, or as an unexpected success (a failure) once Cinder is fixed.
+        Call it last: an expected failure ends the test.
+        """
+        if self.known_bug(name):
+            self.expectFailure('%s [known_cinder_bugs: %s]' % (reason, name),
+                               check, *args)
+        else:
+            check(*args)
 
     # -- volumes ----------------------------------------------------------
     def create_test_volume(self, size=None, **kwargs):
@@ -166,6 +186,19 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
                 backup_id, backup.get('container'), backup['status'],
                 status, backup.get('fail_reason')))
 
+    def wait_backup_settled(self, backup_id, client=None):
+        """Wait until a backup is no longer in a transient state."""
+        client = client or self.backups_client
+        status = {}
+
+        def settled():
+            status['now'] = client.show_backup(backup_id)['backup']['status']
+            return status['now'] not in ('creating', 'deleting', 'restoring')
+        if not test_utils.call_until_true(settled, client.build_timeout,
+                                          client.build_interval):
+            self.fail('backup %s still %s after %ss' % (
+                backup_id, status.get('now'), client.build_timeout))
+
     def delete_backup_and_wait(self, backup_id):
         self.backups_client.delete_backup(backup_id)
         self.backups_client.wait_for_resource_deletion(backup_id)
@@ -180,12 +213,22 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         kwargs = {'volume_id': volume_id} if volume_id else {}
         restore = self.backups_client.restore_backup(
             backup['id'], **kwargs)['restore']
+        if volume_id:
+            return self._wait_restored(backup, restore['volume_id'])
+        return self.track_restored_volume(restore, backup)
+
+    def track_restored_volume(self, restore, backup=None):
+        """Clean up the new volume of a restore; wait until it is done."""
         target = restore['volume_id']
-        if not volume_id:
-            self.addCleanup(self.volumes_client.wait_for_resource_deletion,
-                            target)
-            self.addCleanup(test_utils.call_and_ignore_notfound_exc,
-                            self.volumes_client.delete_volume, target)
+        self.addCleanup(self.volumes_client.wait_for_resource_deletion,
+                        target)
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.volumes_client.delete_volume, target)
+        backup = backup or self.backups_client.show_backup(
+            restore['backup_id'])['backup']
+        return self._wait_restored(backup, target)
+
+    def _wait_restored(self, backup, target):
         try:
             waiters.wait_for_volume_resource_status(
                 self.volumes_client, target, 'available')
