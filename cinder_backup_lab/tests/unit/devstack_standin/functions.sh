@@ -40,12 +40,22 @@ function iniset {
             gsub(/^[ \t]+|[ \t]+$/, "", k)
             return k
         }
+        # Blank lines at the end of our section are held back so that a
+        # new option goes right after the last one, not after the gap.
+        function flush(   i) { for (i = 0; i < blanks; i++) print ""; blanks = 0 }
         BEGIN {
             s = ENVIRON["STANDIN_SECTION"]; o = ENVIRON["STANDIN_OPTION"]
             v = ENVIRON["STANDIN_VALUE"]; ins = 0; found = 0; done = 0
+            blanks = 0
+        }
+        /^[ \t]*$/ {
+            if (ins && !done) { blanks++; next }
+            print
+            next
         }
         /^[ \t]*\[[^]]*\][ \t]*$/ {
             if (ins && !done) { print o " = " v; done = 1 }
+            flush()
             name = $0
             gsub(/^[ \t]*\[|\][ \t]*$/, "", name)
             ins = (name == s)
@@ -54,14 +64,16 @@ function iniset {
             next
         }
         ins && !done && index($0, "=") && key($0) == o {
+            flush()
             print o " = " v; done = 1; next
         }
-        { print }
+        { flush(); print }
         END {
             if (!done) {
                 if (!found) print "[" s "]"
                 print o " = " v
             }
+            flush()
         }' "$file") || die $LINENO "iniset: cannot read $file"
     printf '%s\n' "$new" | $sudo tee "$file" > /dev/null
 }
