@@ -695,3 +695,45 @@ class PluginShapeTest(testtools.TestCase):
                                 % var, value)
                     or '[[ -z "${%s:-}" ]]' % var in text,
                     '%s is not overridable: %s' % (var, value))
+
+
+class LintSelectionTest(testtools.TestCase):
+    """What the shell linters check.
+
+    bashate and shellcheck see the plugin's files, the same in tox.ini as
+    in tools/run-tests.sh.
+    """
+
+    def _files(self, script):
+        proc = subprocess.run(['bash', '-c', script], cwd=REPO_DIR,
+                              capture_output=True, timeout=30)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        return set(f.decode() for f in proc.stdout.split(b'\0') if f)
+
+    def _tox_selection(self, env):
+        tox = configparser.ConfigParser(interpolation=None)
+        tox.read(os.path.join(REPO_DIR, 'tox.ini'))
+        argv = shlex.split(tox['testenv:%s' % env]['commands'])
+        self.assertEqual(['bash', '-c'], argv[:2])
+        find, _, linter = argv[2].partition('| xargs -0 -r ')
+        return self._files(find), linter.split()[0]
+
+    def test_same_files_everywhere(self):
+        text = _read(os.path.join(REPO_DIR, 'tools', 'run-tests.sh'))
+        func = re.search(r'^shell_files\(\) \{\n.*?\n\}', text,
+                         re.M | re.S).group(0)
+        expected = self._files(func + '\nshell_files')
+        for name in ('devstack/plugin.sh', 'devstack/settings',
+                     'devstack/override-defaults',
+                     'devstack/lib/cinder-backup-lab',
+                     'cinder_backup_lab/tests/unit/devstack_standin/'
+                     'functions.sh',
+                     'cinder_backup_lab/tests/unit/devstack_standin/bin/sudo',
+                     'tools/run-tests.sh'):
+            self.assertIn(name, expected)
+        for env in ('bashate', 'shellcheck'):
+            files, linter = self._tox_selection(env)
+            self.assertEqual(env, linter)
+            self.assertEqual(expected, files, env)
+        self.assertIn('shell_files | xargs -0 -r bashate -i E006', text)
+        self.assertIn('shell_files | xargs -0 -r shellcheck -x', text)
