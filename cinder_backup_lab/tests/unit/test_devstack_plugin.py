@@ -410,7 +410,8 @@ class PostConfigTest(PluginTestCase):
                               CINDER_BACKUP_LAB_SWIFT_AUTH_MODE='per_user',
                               CINDER_BACKUP_LAB_RGW_PORT='8181')
         self.assertOk(run)
-        self.assertEqual([['cinder-backup-lab-rgw', 'admin']],
+        # Least privilege: the service role only, not admin.
+        self.assertEqual([['cinder-backup-lab-rgw']],
                          run.calls('create_service_user'))
         self.assertEqual('swift object-store',
                          ' '.join(run.calls('get_or_create_service')[0][:2]))
