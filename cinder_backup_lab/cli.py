@@ -10,6 +10,7 @@ from oslo_config import cfg
 
 from cinder_backup_lab import config
 from cinder_backup_lab import lab as lab_mod
+from cinder_backup_lab import localconf
 from cinder_backup_lab import utils
 
 LOG = logging.getLogger('cinder_backup_lab')
@@ -90,7 +91,11 @@ def main(argv=None):
                         'exit 0 only when all is healthy')
     st.add_argument('--json', action='store_true')
     sub.add_parser('check-config', help='validate the config and exit')
+    localconf.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == 'localconf':
+        # Needs no lab config: it renders a file for another machine.
+        return localconf.command(args)
 
     files = args.config_file
     if files is None and os.path.exists(config.DEFAULT_CONFIG_FILE):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command: installs what it needs, then runs
-#   1. lint (flake8 + hacking, bashate) and unit tests,
+#   1. lint (flake8 + hacking, bashate, shellcheck) and unit tests,
 #   2. "cinder-backup-lab up" for real, and the integration tests
 #      against the running lab,
 #   3. the lifecycle tests (down/up keeps data, clean leaves nothing).
@@ -8,7 +8,7 @@
 set -uo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$REPO_DIR"
+cd "$REPO_DIR" || exit 1
 bash tools/bootstrap.sh || exit 1
 VENV=${LAB_VENV:-$REPO_DIR/.venv}
 PATH=$VENV/bin:$PATH
@@ -55,10 +55,31 @@ lint() {
     fi
 }
 
+# The shell files the two shell linters check (tox.ini: same find).
+shell_files() {
+    find tools devstack .ci cinder_backup_lab/tests/unit/devstack_standin -type f \
+        \( -name '*.sh' -o -name run -o -name plugin.sh -o -name settings \
+        -o -name override-defaults -o -path 'devstack/lib/*' \
+        -o -path '*/devstack_standin/bin/*' \) -print0
+}
+
+# The shellcheck binary comes from the distribution; CI starts from a
+# clean machine.
+ensure_shellcheck() {
+    command -v shellcheck >/dev/null && return 0
+    echo "installing shellcheck"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -q shellcheck >/dev/null; then
+        apt-get update -q >/dev/null
+        apt-get install -y -q shellcheck >/dev/null
+    fi
+}
+
 lint flake8 flake8 cinder_backup_lab tempest_plugin
 lint check-uuid check-uuid --package tempest_plugin
-lint bashate bash -c "find tools devstack .ci -type f \\( -name '*.sh' -o -name run -o -name plugin.sh -o -name settings \\) -print0 \
-    | xargs -0 -r bashate -i E006"
+lint bashate bash -c "$(declare -f shell_files); shell_files | xargs -0 -r bashate -i E006"
+ensure_shellcheck
+lint shellcheck bash -c "$(declare -f shell_files); shell_files | xargs -0 -r shellcheck -x"
 
 run_suite unit cinder_backup_lab/tests/unit 2
 
