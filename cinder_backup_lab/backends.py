@@ -39,8 +39,10 @@ def open_image(cluster, pool, name, read_only=False):
 
 
 def pattern_extents(size, seed):
-    """[(offset, bytes)] of seeded data: start, middle, last MiB; holes
-    between them stay unwritten."""
+    """[(offset, bytes)] of seeded data: start, middle, last MiB.
+
+    The holes between them stay unwritten.
+    """
     rng = random.Random(seed)
     extents = [(0, rng.randbytes(4 * MiB))]
     if size >= 64 * MiB:

@@ -115,6 +115,12 @@ def main(argv=None):
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
+    tp = sub.add_parser('tempest-upstream', help='run upstream Tempest\'s '
+                        'volume backup API tests against the lab with its '
+                        'generated tempest.conf')
+    tp.add_argument('--regex', default=None,
+                    help='test regex (default: the upstream backup tests)')
+    tp.add_argument('--concurrency', type=int, default=2)
     args = parser.parse_args(argv)
 
     files = args.config_file
@@ -164,6 +170,12 @@ def main(argv=None):
                                    keep=args.keep).run()
             print(result.table())
             return 0 if result.ok else 1
+        if args.command == 'tempest-upstream':
+            from cinder_backup_lab import outputs
+            kwargs = {'concurrency': args.concurrency}
+            if args.regex:
+                kwargs['regex'] = args.regex
+            return outputs.run_upstream_tempest(conf, **kwargs)
         if args.command == 'status':
             status = lab.status()
             if args.json:

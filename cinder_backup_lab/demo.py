@@ -20,8 +20,8 @@ import uuid
 
 from cinder_backup_lab import backends
 from cinder_backup_lab import cinder
-from cinder_backup_lab import openstack_api
 from cinder_backup_lab import keystone
+from cinder_backup_lab import openstack_api
 
 LOG = logging.getLogger(__name__)
 
@@ -246,8 +246,8 @@ class Demo:
             t = time.monotonic()
             bug = (BUG_RESTORE_POOL if driver == cinder.CEPH
                    and container != default_pool else None)
-            target = self.new_volume(api, 'restore-%s-%s' % (driver,
-                                                              container))
+            target = self.new_volume(
+                api, 'restore-%s-%s' % (driver, container))
             offset = self.log_size('cinder-backup-%s' % driver)
             api.restore(b['id'], target['id'])
             vol = api.wait_status('volume', target['id'], ('available',),

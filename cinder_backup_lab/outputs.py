@@ -5,6 +5,8 @@ Rendered by pure functions; written with mode 0600 (they hold passwords).
 
 import os
 import shlex
+import subprocess
+import sys
 
 from cinder_backup_lab import utils
 
@@ -101,6 +103,24 @@ def render_tempest_conf(v):
     return '\n'.join(out) + '\n'
 
 
+def render_stestr_conf(site_packages):
+    """.stestr.conf of the lab's Tempest workspace.
+
+    What "tempest init" would write; it refuses a directory that is not
+    empty.
+    """
+    return ('[DEFAULT]\ntest_path=%s\ntop_dir=%s\n'
+            'group_regex=([^\\.]*\\.)*\n'
+            % (os.path.join(site_packages, 'tempest', 'test_discover'),
+               site_packages))
+
+
+# Upstream Tempest's volume backup API tests: the proof that the lab is a
+# real Cinder deployment.
+UPSTREAM_BACKUP_TESTS = (
+    r'^tempest\.api\.volume\.(admin\.)?test_volumes_backup')
+
+
 class Paths:
     def __init__(self, state_dir):
         self.openrc_admin = os.path.join(state_dir, 'openrc-admin')
@@ -108,6 +128,7 @@ class Paths:
         self.tempest_dir = os.path.join(state_dir, 'tempest')
         self.tempest_conf = os.path.join(self.tempest_dir, 'etc',
                                          'tempest.conf')
+        self.stestr_conf = os.path.join(self.tempest_dir, '.stestr.conf')
 
 
 def write_outputs(conf, passwords, auth_url, max_microversion):
@@ -134,5 +155,26 @@ def write_outputs(conf, passwords, auth_url, max_microversion):
     }
     os.makedirs(os.path.join(p.tempest_dir, 'logs'), exist_ok=True)
     utils.write_file(p.tempest_conf, render_tempest_conf(values), 0o600)
+    import sysconfig
+    utils.write_if_changed(p.stestr_conf, render_stestr_conf(
+        sysconfig.get_paths()['purelib']), 0o644)
     return {'openrc_admin': p.openrc_admin, 'openrc_demo': p.openrc_demo,
             'tempest_conf': p.tempest_conf}
+
+
+def run_upstream_tempest(conf, regex=UPSTREAM_BACKUP_TESTS, concurrency=2):
+    """Run upstream Tempest tests against the lab; return the exit code.
+
+    The output (one line per test, and the skip reasons) goes to stdout.
+    """
+    p = Paths(conf.state_dir)
+    if not os.path.exists(p.tempest_conf):
+        raise utils.LabError('no %s; run "cinder-backup-lab up" first'
+                             % p.tempest_conf)
+    tempest = os.path.join(os.path.dirname(sys.executable), 'tempest')
+    argv = [tempest, 'run', '--config-file', p.tempest_conf,
+            '--regex', regex, '--concurrency', str(concurrency)]
+    return subprocess.call(argv, cwd=p.tempest_dir,
+                           env=dict(os.environ,
+                                    TEMPEST_CONFIG_DIR=os.path.dirname(
+                                        p.tempest_conf)))
