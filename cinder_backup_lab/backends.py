@@ -90,6 +90,13 @@ def swift_connection(state_dir):
                             key=creds.key, auth_version='1', retries=2)
 
 
+def swift_connection_for_token(storage_url, token):
+    """Swift as a Keystone user (per_user mode): RGW validates the token."""
+    from swiftclient import client as swift
+    return swift.Connection(preauthurl=storage_url, preauthtoken=token,
+                            retries=2)
+
+
 def swift_objects(conn, container, prefix=''):
     """[(name, bytes)] in container under prefix; [] if no container."""
     from swiftclient import exceptions as swift_exc

@@ -22,6 +22,7 @@ from cinder_backup_lab import backends
 from cinder_backup_lab import cinder
 from cinder_backup_lab import keystone
 from cinder_backup_lab import openstack_api
+from cinder_backup_lab import rgw
 
 LOG = logging.getLogger(__name__)
 
@@ -97,6 +98,10 @@ class Result:
         return '\n'.join(out)
 
 
+def _mib(n):
+    return '%.1f MiB' % (n / 1024.0 / 1024.0)
+
+
 def expected(actual_ok, xfail_reason=None):
     """Row result from whether the check held and whether it should."""
     if xfail_reason:
@@ -118,12 +123,28 @@ class Demo:
         self.backups = []
 
     # -- helpers ------------------------------------------------------------
-    def demo_api(self):
+    def demo_session(self):
         k = self.conf.keystone
-        session = openstack_api.session_for(
+        return openstack_api.session_for(
             keystone.public_url(self.conf), k.demo_user,
             self.lab.passwords.get('demo'), k.demo_project)
-        return openstack_api.BlockStorage(session)
+
+    def demo_api(self):
+        return openstack_api.BlockStorage(self.demo_session())
+
+    def swift_connection(self):
+        """Swift as the Swift c-bak sees it.
+
+        The RGW user's v1 account in single_user mode, the demo project's
+        account in per_user mode.
+        """
+        if self.conf.backup_swift.auth == 'per_user':
+            session = self.demo_session()
+            url = '%s/AUTH_%s' % (rgw.storage_url(self.conf),
+                                  session.get_project_id())
+            return backends.swift_connection_for_token(url,
+                                                       session.get_token())
+        return backends.swift_connection(self.state_dir)
 
     def targets(self):
         """[(driver, container, az)] in the seed's order."""
@@ -219,6 +240,7 @@ class Demo:
                         if b.get('fail_reason') else ''))
             if ok:
                 made.append((driver, container, b))
+                self._check_stored(res, driver, container, src['id'], b)
 
         # List, as the seed's "cinder backup-list".
         t = time.monotonic()
@@ -289,6 +311,36 @@ class Demo:
 
         self._check_backends(res, src['id'], made)
 
+    def _check_stored(self, res, driver, container, volume_id, backup):
+        """The backend holds the backup, in the container asked for.
+
+        This makes the "nothing left" checks after delete meaningful: the
+        same probes must first see the data.
+        """
+        t = time.monotonic()
+        if driver == cinder.CEPH:
+            with backends.rados_client(self.state_dir,
+                                       self.conf.ceph.backup_user) as cl:
+                found = [n for n in backends.image_names(cl, container)
+                         if volume_id in n]
+                snaps = []
+                for name in found:
+                    snaps += [sn for sn in backends.snapshot_names(
+                        cl, container, name) if backup['id'] in sn]
+            ok = bool(found) and bool(snaps)
+            detail = 'RBD %s/%s with snapshot %s' % (
+                container, ', '.join(found) or 'NOTHING',
+                ', '.join(snaps) or 'NONE')
+        else:
+            objects = [o for o in backends.swift_objects(
+                self.swift_connection(), container, 'volume_%s/' % volume_id)
+                if backup['id'] in o[0]]
+            ok = bool(objects)
+            detail = '%d objects, %s in %s' % (
+                len(objects), _mib(sum(n for _o, n in objects)), container)
+        res.add('stored', driver, container, expected(ok),
+                time.monotonic() - t, detail)
+
     def _check_backends(self, res, volume_id, made):
         drivers = {d for d, _c, _b in made}
         if cinder.CEPH in drivers:
@@ -318,7 +370,7 @@ class Demo:
                 row.detail += ' (%s); %s' % (', '.join(snaps),
                                              BUG_LEFTOVER_SNAPS)
         if cinder.SWIFT in drivers:
-            conn = backends.swift_connection(self.state_dir)
+            conn = self.swift_connection()
             for container in SWIFT_CONTAINERS:
                 t = time.monotonic()
                 left = backends.swift_objects(conn, container,

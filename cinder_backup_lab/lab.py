@@ -159,7 +159,10 @@ class Lab:
             self._note(packages.link_distro_bindings(), 'python bindings')
         with timer.phase('config'):
             os.makedirs(self.state_dir, mode=0o755, exist_ok=True)
-            self.cluster.write_config()
+            if self.cluster.write_config(self.openstack.rgw_options()) \
+                    and self.supervisor.is_running():
+                # The gateway reads its section only at start.
+                self.supervisor.stop_program('radosgw')
             self.supervisor.write_config(self.programs())
             self.supervisor.start()
         with timer.phase('ceph-mon'):

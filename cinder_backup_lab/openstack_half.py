@@ -12,6 +12,7 @@ from cinder_backup_lab import keystone
 from cinder_backup_lab import messaging
 from cinder_backup_lab import openstack_api
 from cinder_backup_lab import outputs
+from cinder_backup_lab import rgw
 from cinder_backup_lab import utils
 
 LOG = logging.getLogger(__name__)
@@ -74,6 +75,35 @@ class OpenStackHalf:
             sup.stop_program(name)
         return restarted
 
+    def per_user(self):
+        return (self.conf.backup_swift.auth == 'per_user'
+                and self.conf.profile in (cinder.SWIFT, 'both'))
+
+    def rgw_password_file(self):
+        return os.path.join(self.conf.state_dir, 'secrets',
+                            'rgw-keystone-password')
+
+    def rgw_options(self):
+        """RGW options that make it validate Keystone tokens (per_user).
+
+        The password of RGW's Keystone user is read from a 0600 file, so
+        ceph.conf (world-readable) holds no secret.
+        """
+        if not self.per_user():
+            return []
+        utils.write_if_changed(self.rgw_password_file(),
+                               self.lab.passwords.get('service_rgw'), 0o600)
+        c = self.conf
+        return rgw_keystone_options(
+            'http://%s:%d' % (c.bind_host, c.keystone.port),
+            keystone.RGW_SERVICE_USER, self.rgw_password_file(),
+            keystone.SERVICE_PROJECT)
+
+    def object_store_url(self):
+        if not self.per_user():
+            return None
+        return '%s/swift/v1/AUTH_%%(project_id)s' % rgw.endpoint(self.conf)
+
     def admin_api(self):
         return openstack_api.BlockStorage(self.lab.keystone.admin_session())
 
@@ -95,7 +125,8 @@ class OpenStackHalf:
             note(lab.supervisor.start_programs(['keystone']),
                  'keystone started')
             lab.keystone.wait_answering()
-            note(lab.keystone.ensure_catalog(cinder.api_url(self.conf)),
+            note(lab.keystone.ensure_catalog(cinder.api_url(self.conf),
+                                             self.object_store_url()),
                  'catalog')
         with timer.phase('cinder'):
             names = [p.name for p in lab.cinder.programs()]
@@ -212,6 +243,28 @@ class OpenStackHalf:
                     % (b['id'], container, b.get('fail_reason'),
                        ', '.join(self.conf.ceph.backup_pools)))
         return out
+
+
+def rgw_keystone_options(keystone_url, user, password_path, project):
+    """RGW section options for the per_user Swift mode.
+
+    Keystone v3 tokens, implicit tenants, and the account
+    (AUTH_<project id>) in Swift URLs.
+    """
+    return [
+        ('rgw_keystone_url', keystone_url),
+        ('rgw_keystone_api_version', '3'),
+        ('rgw_keystone_admin_user', user),
+        ('rgw_keystone_admin_password_path', password_path),
+        ('rgw_keystone_admin_project', project),
+        ('rgw_keystone_admin_domain', 'Default'),
+        ('rgw_keystone_accepted_roles', 'member, admin'),
+        ('rgw_keystone_accepted_admin_roles', 'admin'),
+        ('rgw_keystone_implicit_tenants', 'true'),
+        ('rgw_keystone_verify_ssl', 'false'),
+        ('rgw_swift_account_in_url', 'true'),
+        ('rgw_s3_auth_use_keystone', 'false'),
+    ]
 
 
 def max_microversion(url):

@@ -92,6 +92,11 @@ class TestSeedWorkflow(LabTestCase):
             self.assertEqual(demo.PASS,
                              rows[('backup', driver, container)].result,
                              table)
+            # The backend held it where asked before delete, so the
+            # "nothing left" rows after delete are not vacuous.
+            self.assertEqual(demo.PASS,
+                             rows[('stored', driver, container)].result,
+                             table)
             restore = rows[('restore', driver, container)]
             if driver == cinder.CEPH and container != default_pool:
                 # Upstream bug 1: must be reported as such, not hidden.
