@@ -17,6 +17,9 @@ from keystoneauth1 import session as ks_session
 from cinder_backup_lab import utils
 
 LOG = logging.getLogger(__name__)
+# keystoneauth logs request bodies at debug level, and a user's creation
+# or password change carries the password: keep it out of lab.log.
+logging.getLogger('keystoneauth').setLevel(logging.INFO)
 
 # Volume API microversion the lab uses: 3.51 lets a backup name its AZ.
 VOLUME_API_VERSION = '3.51'
@@ -76,13 +79,14 @@ class Identity:
         payload = dict(body, name=name)
         if secret is not None:
             payload['password'] = secret
-        resp = self.api.post('/%s' % collection, json={key: payload})
+        resp = self.api.post('/%s' % collection, json={key: payload},
+                             log=secret is None)
         return resp.json()[key], True
 
     def set_password(self, user_id, password):
         # Changing a password revokes the user's tokens: only when needed.
         self.api.patch('/users/%s' % user_id,
-                       json={'user': {'password': password}})
+                       json={'user': {'password': password}}, log=False)
 
     def grant(self, project_id, user_id, role_id):
         self.api.put('/projects/%s/users/%s/roles/%s'

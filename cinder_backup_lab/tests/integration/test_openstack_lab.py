@@ -6,6 +6,8 @@ default config) and fail, not skip, when that lab is not up: run
 "cinder-backup-lab up" first.
 """
 
+import configparser
+import json
 import os
 import uuid
 
@@ -16,6 +18,8 @@ from cinder_backup_lab import cinder
 from cinder_backup_lab import config
 from cinder_backup_lab import demo
 from cinder_backup_lab import lab as lab_mod
+from cinder_backup_lab import rgw
+from cinder_backup_lab import secrets
 
 
 def load_lab():
@@ -136,3 +140,35 @@ class TestBadInput(LabTestCase):
             for p in self.conf.ceph.backup_pools:
                 self.assertEqual([], [n for n in backends.image_names(cl, p)
                                       if vol['id'] in n])
+
+
+class TestNoSecretsInLogs(LabTestCase):
+
+    def _secrets(self):
+        with open(secrets.path(self.conf.state_dir)) as f:
+            values = dict(json.load(f))
+        values['swift_key'] = rgw.load_credentials(self.conf.state_dir).key
+        keyrings = self.lab.cluster.paths.keyring_dir
+        for name in os.listdir(keyrings):
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read(os.path.join(keyrings, name))
+            for section in parser.sections():
+                if 'key' in parser[section]:
+                    values['cephx %s' % section] = parser[section]['key']
+        return values
+
+    def test_no_password_or_key_in_any_log(self):
+        values = self._secrets()
+        # Passwords of Keystone users, databases, RabbitMQ, cephx and
+        # Swift keys: all of them are known to the lab.
+        self.assertGreaterEqual(len(values), 8)
+        hits = []
+        log_dir = os.path.join(self.conf.state_dir, 'log')
+        for root, _dirs, files in os.walk(log_dir):
+            for name in files:
+                path = os.path.join(root, name)
+                with open(path, errors='replace') as f:
+                    text = f.read()
+                hits += ['%s in %s' % (k, path) for k, v in values.items()
+                         if v and v in text]
+        self.assertEqual([], hits)
