@@ -63,7 +63,8 @@ def mon_addrs(bind_host, port_v2, port_v1):
 
 
 def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
-                     osd_size_gb, pg_num, osd_memory_target_mb, rgw_port):
+                     osd_size_gb, pg_num, osd_memory_target_mb, rgw_port,
+                     rgw_extra=()):
     """The cluster's ceph.conf as text.
 
     Written for one node on loopback: replication size 1, no autoscaler
@@ -143,6 +144,7 @@ def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
             ('rgw_swift_auth_entry', 'auth'),
             ('rgw_data', os.path.join(paths.root, 'rgw', '$cluster-$id')),
             ('rgw_thread_pool_size', '64'),
+        ] + list(rgw_extra) + [
             ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
             ('pid_file', os.path.join(run, '$name.pid')),
             ('log_file', os.path.join(log, '$cluster-$name.log')),
@@ -244,7 +246,12 @@ class Cluster:
         utils.write_file(path, fsid + '\n', 0o644)
         return fsid
 
-    def write_config(self):
+    def write_config(self, rgw_extra=()):
+        """Write ceph.conf; True when its content changed.
+
+        rgw_extra: more options for the gateway's section (the OpenStack
+        half's Keystone settings in per_user Swift mode).
+        """
         c = self.conf
         for d in (self.paths.keyring_dir, self.paths.run_dir,
                   self.paths.log_dir):
@@ -253,8 +260,8 @@ class Cluster:
         text = render_ceph_conf(
             self.paths, self.fsid(), c.bind_host, c.ceph.mon_port,
             c.ceph.mon_port_v1, c.ceph.osd_size_gb, c.ceph.pg_num,
-            c.ceph.osd_memory_target_mb, c.rgw.port)
-        utils.write_file(self.paths.conf, text, 0o644)
+            c.ceph.osd_memory_target_mb, c.rgw.port, rgw_extra)
+        return utils.write_if_changed(self.paths.conf, text, 0o644)
 
     def _done_marker(self, data_dir):
         return os.path.join(data_dir, '.lab-mkfs-done')

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
 from cinder_backup_lab import config
@@ -39,14 +40,17 @@ def print_status(status):
     print('supervisord: %s' % ('running (pid %s)' % sup['pid']
                                if sup['running'] else 'not running'))
     print('')
-    print('%-10s %-9s %8s %10s' % ('service', 'state', 'pid', 'rss'))
+    fmt = '%-19s %-9s %8s %10s  %-9s %s'
+    print(fmt % ('service', 'state', 'pid', 'rss', 'az', 'driver'))
     for svc in status['services']:
-        print('%-10s %-9s %8s %10s' % (
+        print(fmt % (
             svc['name'], svc['state'], svc['pid'] or '-',
-            utils.human_bytes(svc['rss_bytes'])))
-    print('%-10s %-9s %8s %10s' % ('total', '', '',
-                                   utils.human_bytes(
-                                       status['rss_total_bytes'])))
+            utils.human_bytes(svc['rss_bytes']), svc.get('az') or '',
+            svc.get('driver') or ''))
+    print(fmt % ('total', '', '', utils.human_bytes(
+        status['rss_total_bytes']), '', ''))
+    print('(rss includes child processes: gunicorn workers, privsep '
+          'daemons)')
     ceph = status['ceph']
     print('')
     if ceph:
@@ -68,6 +72,17 @@ def print_status(status):
         'ok' if rgw['swift_auth_v1'] else 'FAILING'))
     print('swift:       auth %s  user %s  storage %s' % (
         rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
+    os_ = status.get('openstack', {})
+    if os_:
+        print('keystone:    %s (%s)' % (os_['keystone_url'], 'answering'
+                                        if os_['keystone'] else 'DOWN'))
+        print('cinder api:  %s (%s)' % (os_['cinder_url'], 'answering'
+                                        if os_['cinder_api'] else 'DOWN'))
+        for s in os_['cinder_services']:
+            print('  %-17s %-18s az %-10s %s/%s' % (
+                s['binary'], s['host'], s['zone'], s['status'], s['state']))
+        if os_.get('error'):
+            print('  error: %s' % os_['error'])
     print('')
     for name, path in status['files'].items():
         print('%-18s %s' % (name, path))
@@ -92,6 +107,23 @@ def main(argv=None):
     st.add_argument('--json', action='store_true')
     sub.add_parser('check-config', help='validate the config and exit')
     localconf.add_parser(sub)
+    sub.add_parser('doctor', help='name what is wrong (missing pools, '
+                   'services down, backups that failed on a missing pool) '
+                   'and how to fix it; exit 1 when anything is')
+    demo = sub.add_parser('demo', help='the seed notes\' workflow: back a '
+                          'volume up into two containers per driver, list, '
+                          'restore and compare checksums, delete, check the '
+                          'backends; exit 1 on any unexpected result')
+    demo.add_argument('--size-gb', type=int, default=1,
+                      help='size of the demo volume')
+    demo.add_argument('--keep', action='store_true',
+                      help='keep the volumes and backups for inspection')
+    tp = sub.add_parser('tempest-upstream', help='run upstream Tempest\'s '
+                        'volume backup API tests against the lab with its '
+                        'generated tempest.conf')
+    tp.add_argument('--regex', default=None,
+                    help='test regex (default: the upstream backup tests)')
+    tp.add_argument('--concurrency', type=int, default=2)
     args = parser.parse_args(argv)
     if args.command == 'localconf':
         # Needs no lab config: it renders a file for another machine.
@@ -131,6 +163,25 @@ def main(argv=None):
         if args.command == 'clean':
             print('lab removed' if lab.clean() else 'nothing to clean')
             return 0
+        if args.command == 'doctor':
+            problems = lab.openstack.doctor(lab.status())
+            for problem in problems:
+                print('problem: %s' % problem)
+            if not problems:
+                print('no problems found')
+            return 1 if problems else 0
+        if args.command == 'demo':
+            from cinder_backup_lab import demo as demo_mod
+            result = demo_mod.Demo(lab, size_gb=args.size_gb,
+                                   keep=args.keep).run()
+            print(result.table())
+            return 0 if result.ok else 1
+        if args.command == 'tempest-upstream':
+            from cinder_backup_lab import outputs
+            kwargs = {'concurrency': args.concurrency}
+            if args.regex:
+                kwargs['regex'] = args.regex
+            return outputs.run_upstream_tempest(conf, **kwargs)
         if args.command == 'status':
             status = lab.status()
             if args.json:
@@ -140,6 +191,11 @@ def main(argv=None):
             return 0 if lab.healthy(status) else 1
     except utils.LabError as exc:
         LOG.error('error: %s', exc)
+        return 1
+    except ks_exc.ClientException as exc:
+        LOG.error('error: an OpenStack API call failed: %s; see the '
+                  'service logs in %s', exc,
+                  os.path.join(conf.state_dir, 'log'))
         return 1
     return 2
 

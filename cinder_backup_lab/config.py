@@ -82,16 +82,150 @@ rgw_opts = [
 ]
 
 
+database_opts = [
+    cfg.PortOpt('port', default=3306,
+                help='TCP port of the lab\'s MariaDB server (bound to '
+                     'bind_host only).'),
+    cfg.IntOpt('buffer_pool_mb', default=64, min=16,
+               help='InnoDB buffer pool of the lab\'s MariaDB in MiB; the '
+                    'lab\'s databases are small.'),
+]
+
+messaging_opts = [
+    cfg.PortOpt('port', default=5672,
+                help='AMQP port of the lab\'s RabbitMQ (bound to bind_host '
+                     'only).'),
+    cfg.PortOpt('dist_port', default=25672,
+                help='Erlang distribution port of the lab\'s RabbitMQ node '
+                     '(used by rabbitmqctl; bound to bind_host only).'),
+    cfg.PortOpt('epmd_port', default=4369,
+                help='Port of the Erlang port mapper daemon the RabbitMQ '
+                     'node registers with (bound to bind_host only).'),
+    cfg.StrOpt('user', default='cinder-lab',
+               help='RabbitMQ user of the OpenStack services; its password '
+                    'is generated and kept in a 0600 file.'),
+]
+
+memcached_opts = [
+    cfg.PortOpt('port', default=11211,
+                help='Port of the memcached that caches Keystone tokens '
+                     'and lookups (bound to bind_host only).'),
+    cfg.IntOpt('memory_mb', default=64, min=8,
+               help='Memory limit of memcached in MiB.'),
+]
+
+keystone_opts = [
+    cfg.PortOpt('port', default=5000,
+                help='Port of the Keystone API (gunicorn).'),
+    cfg.IntOpt('workers', default=1, min=1, max=8,
+               help='gunicorn worker processes of Keystone (each is a '
+                    'full Python process: ~100 MiB).'),
+    cfg.IntOpt('threads', default=4, min=1, max=64,
+               help='Threads per gunicorn worker of Keystone.'),
+    cfg.StrOpt('region', default='RegionOne',
+               help='Region of the endpoints registered in the catalog.'),
+    cfg.StrOpt('demo_project', default='demo',
+               help='Non-admin project for the demo user (openrc-demo).'),
+    cfg.StrOpt('demo_user', default='demo',
+               help='Non-admin user with the member role in demo_project.'),
+]
+
+cinder_opts = [
+    cfg.PortOpt('api_port', default=8776,
+                help='Port of the Cinder API (gunicorn).'),
+    cfg.IntOpt('api_workers', default=1, min=1, max=8,
+               help='gunicorn worker processes of the Cinder API.'),
+    cfg.StrOpt('host', default='cbl',
+               help='"host" of cinder-volume and cinder-scheduler; the '
+                    'volume backend is <host>@<volume_backend>. Fixed once '
+                    'volumes exist (they are bound to it).'),
+    cfg.StrOpt('volume_backend', default='ceph',
+               help='Name of the RBD volume backend section.'),
+    cfg.StrOpt('volume_type', default='ceph',
+               help='Volume type created for the RBD backend (the seed\'s '
+                    'type=ceph); it is also the default volume type.'),
+    cfg.StrOpt('default_az', default='nova',
+               help='Availability zone of cinder-volume and of the Ceph '
+                    'driver cinder-backup: tools that pass no AZ land here, '
+                    'as in a single-driver cloud.'),
+    cfg.StrOpt('swift_az', default='az-swift',
+               help='Availability zone of the Swift-driver cinder-backup; '
+                    'backups reach it with availability_zone (API '
+                    'microversion >= 3.51). Must differ from default_az: '
+                    'each AZ holds c-bak of one driver only.'),
+    cfg.IntOpt('report_interval', default=10, min=1,
+               help='Seconds between service heartbeats in the database.'),
+    cfg.IntOpt('periodic_interval', default=20, min=1,
+               help='Seconds between periodic tasks, including the '
+                    'capability reports the scheduler needs before it '
+                    'accepts a backup service.'),
+    cfg.BoolOpt('debug', default=False,
+                help='Debug logging in the Cinder services\' log files.'),
+]
+
+backup_ceph_opts = [
+    cfg.StrOpt('host', default='cbl-backup-ceph',
+               help='"host" of the Ceph-driver cinder-backup.'),
+    cfg.IntOpt('chunk_size', default=134217728, min=4096,
+               help='backup_ceph_chunk_size: bytes per chunk when the '
+                    'driver copies a non-RBD volume (seed: 128 MiB).'),
+    cfg.IntOpt('stripe_unit', default=0, min=0,
+               help='backup_ceph_stripe_unit (0: RBD default).'),
+    cfg.IntOpt('stripe_count', default=0, min=0,
+               help='backup_ceph_stripe_count (0: RBD default).'),
+    cfg.BoolOpt('restore_discard_excess_bytes', default=True,
+                help='restore_discard_excess_bytes: zero the bytes of a '
+                     'larger target volume beyond the backup on restore.'),
+]
+
+SWIFT_AUTH_MODES = ('single_user', 'per_user')
+COMPRESSIONS = ('none', 'zlib', 'bz2', 'zstd')
+
+backup_swift_opts = [
+    cfg.StrOpt('host', default='cbl-backup-swift',
+               help='"host" of the Swift-driver cinder-backup.'),
+    cfg.StrOpt('auth', default='single_user', choices=SWIFT_AUTH_MODES,
+               help='single_user: the seed\'s arrangement, v1 auth with '
+                    'the RGW swift subuser of [rgw]. per_user: the caller\'s '
+                    'Keystone token, validated by RGW (rgw_keystone_*), '
+                    'with an object-store endpoint in the catalog and '
+                    'implicit tenants.'),
+    cfg.StrOpt('container', default='volumebackups',
+               help='backup_swift_container: container used when a '
+                    'backup names none.'),
+    cfg.IntOpt('object_size', default=52428800, min=1,
+               help='backup_swift_object_size in bytes (seed: 50 MiB); '
+                    'must be a multiple of block_size.'),
+    cfg.IntOpt('block_size', default=32768, min=1,
+               help='backup_swift_block_size in bytes (seed: 32 KiB): the '
+                    'unit of change tracking for incremental backups.'),
+    cfg.IntOpt('retry_attempts', default=3, min=1,
+               help='backup_swift_retry_attempts.'),
+    cfg.IntOpt('retry_backoff', default=2, min=1,
+               help='backup_swift_retry_backoff in seconds.'),
+    cfg.StrOpt('compression', default='zlib', choices=COMPRESSIONS,
+               help='backup_compression_algorithm of the Swift-driver '
+                    'cinder-backup.'),
+]
+
+GROUPS = (('database', database_opts), ('messaging', messaging_opts),
+          ('memcached', memcached_opts), ('keystone', keystone_opts),
+          ('cinder', cinder_opts), ('backup_ceph', backup_ceph_opts),
+          ('backup_swift', backup_swift_opts))
+
+
 def register_opts(conf):
     conf.register_opts(default_opts)
     conf.register_opts(ceph_opts, group='ceph')
     conf.register_opts(rgw_opts, group='rgw')
+    for group, opts in GROUPS:
+        conf.register_opts(opts, group=group)
 
 
 def list_opts():
     """For oslo-config-generator."""
     return [('DEFAULT', default_opts), ('ceph', ceph_opts),
-            ('rgw', rgw_opts)]
+            ('rgw', rgw_opts)] + list(GROUPS)
 
 
 # Pool names: Ceph itself accepts almost anything, but "/" and "@" break
@@ -161,6 +295,8 @@ def validate(conf):
     ports = {'[ceph] mon_port': conf.ceph.mon_port,
              '[ceph] mon_port_v1': conf.ceph.mon_port_v1,
              '[rgw] port': conf.rgw.port}
+    ports.update(openstack_ports(conf))
+    errors += validate_openstack(conf)
     seen = {}
     for name, port in ports.items():
         if port in seen:
@@ -173,11 +309,73 @@ def validate(conf):
     return errors
 
 
+def openstack_ports(conf):
+    return {'[database] port': conf.database.port,
+            '[messaging] port': conf.messaging.port,
+            '[messaging] dist_port': conf.messaging.dist_port,
+            '[messaging] epmd_port': conf.messaging.epmd_port,
+            '[memcached] port': conf.memcached.port,
+            '[keystone] port': conf.keystone.port,
+            '[cinder] api_port': conf.cinder.api_port}
+
+
+_AZ_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+_HOST_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$')
+
+
+def validate_openstack(conf):
+    """Checks of the OpenStack half's options; a list of messages."""
+    errors = []
+    sw = conf.backup_swift
+    if sw.object_size % sw.block_size:
+        errors.append(
+            '[backup_swift] object_size %d is not a multiple of block_size '
+            '%d; Cinder\'s Swift driver would refuse every backup. Use e.g. '
+            'object_size = %d' % (sw.object_size, sw.block_size,
+                                  max(1, sw.object_size // sw.block_size)
+                                  * sw.block_size))
+    c = conf.cinder
+    for opt in ('default_az', 'swift_az'):
+        if not _AZ_NAME.match(getattr(c, opt) or ''):
+            errors.append('[cinder] %s %r: use letters, digits, ".", "_" '
+                          'or "-"' % (opt, getattr(c, opt)))
+    if c.default_az == c.swift_az:
+        errors.append('[cinder] default_az and swift_az are both %r; the '
+                      'two cinder-backup drivers need an AZ each (a c-bak is '
+                      'picked at random inside an AZ)' % c.default_az)
+    hosts = {'[cinder] host': c.host,
+             '[backup_ceph] host': conf.backup_ceph.host,
+             '[backup_swift] host': conf.backup_swift.host}
+    for name, value in hosts.items():
+        if not _HOST_NAME.match(value or ''):
+            errors.append('%s %r: use letters, digits, ".", "_" or "-"'
+                          % (name, value))
+    if len(set(hosts.values())) != len(hosts):
+        errors.append('%s must all differ; each cinder service needs its '
+                      'own host' % ', '.join(hosts))
+    if not _RGW_NAME.match(sw.container or ''):
+        errors.append('[backup_swift] container %r: use letters, digits, '
+                      '"_" or "-"' % sw.container)
+    return errors
+
+
+# Port names of lab_ports() whose program has another name.
+PORT_OWNERS = {'ceph-mon-v1': 'ceph-mon', 'rabbitmq-dist': 'rabbitmq'}
+
+
 def lab_ports(conf):
     """Map of service name to the TCP port it listens on."""
-    return {'ceph-mon': conf.ceph.mon_port,
-            'ceph-mon-v1': conf.ceph.mon_port_v1,
-            'radosgw': conf.rgw.port}
+    ports = {'ceph-mon': conf.ceph.mon_port,
+             'ceph-mon-v1': conf.ceph.mon_port_v1,
+             'radosgw': conf.rgw.port}
+    ports.update({'mariadb': conf.database.port,
+                  'rabbitmq': conf.messaging.port,
+                  'rabbitmq-dist': conf.messaging.dist_port,
+                  'epmd': conf.messaging.epmd_port,
+                  'memcached': conf.memcached.port,
+                  'keystone': conf.keystone.port,
+                  'cinder-api': conf.cinder.api_port})
+    return ports
 
 
 class ConfigError(Exception):

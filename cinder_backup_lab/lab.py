@@ -9,9 +9,15 @@ import signal
 import time
 
 from cinder_backup_lab import ceph
+from cinder_backup_lab import cinder
 from cinder_backup_lab import config
+from cinder_backup_lab import database
+from cinder_backup_lab import keystone
+from cinder_backup_lab import messaging
+from cinder_backup_lab import openstack_half
 from cinder_backup_lab import packages
 from cinder_backup_lab import rgw
+from cinder_backup_lab import secrets
 from cinder_backup_lab import services
 from cinder_backup_lab import utils
 
@@ -54,6 +60,14 @@ class Lab:
         self.supervisor = services.Supervisor(conf.state_dir)
         self.cluster = ceph.Cluster(conf)
         self.gateway = rgw.Gateway(conf, self.cluster)
+        self.passwords = secrets.Passwords(conf.state_dir)
+        self.database = database.Database(conf, self.passwords)
+        self.messaging = messaging.Messaging(conf, self.passwords)
+        self.keystone = keystone.Keystone(conf, self.passwords,
+                                          self.database)
+        self.cinder = cinder.Cinder(conf, self.passwords, self.database,
+                                    self.messaging, self.cluster)
+        self.openstack = openstack_half.OpenStackHalf(self)
         self.changed = []
 
     @property
@@ -61,7 +75,9 @@ class Lab:
         return os.path.join(self.state_dir, 'lab.json')
 
     def programs(self):
-        return self.cluster.programs()
+        return (self.cluster.programs() + self.database.programs()
+                + self.messaging.programs() + self.keystone.programs()
+                + self.cinder.programs())
 
     # -- checks before anything is touched ----------------------------------
     def _created_record(self):
@@ -102,7 +118,7 @@ class Lab:
 
         running = self.supervisor.all_info()
         for name, port in config.lab_ports(self.conf).items():
-            program = 'ceph-mon' if name.startswith('ceph-mon') else name
+            program = config.PORT_OWNERS.get(name, name)
             if running.get(program, {}).get('statename') == 'RUNNING':
                 continue     # our own daemon holds it
             if not utils.port_is_free(self.conf.bind_host, port):
@@ -139,13 +155,17 @@ class Lab:
                 self._note(self._kill_strays(), 'orphans stopped')
             self.preflight()
         with timer.phase('packages'):
-            installed = packages.ensure(packages.CEPH_PACKAGES,
-                                        self.conf.install_packages)
+            installed = packages.ensure(
+                packages.CEPH_PACKAGES + openstack_half.PACKAGES,
+                self.conf.install_packages)
             self._note(installed, 'packages')
             self._note(packages.link_distro_bindings(), 'python bindings')
         with timer.phase('config'):
             os.makedirs(self.state_dir, mode=0o755, exist_ok=True)
-            self.cluster.write_config()
+            if self.cluster.write_config(self.openstack.rgw_options()) \
+                    and self.supervisor.is_running():
+                # The gateway reads its section only at start.
+                self.supervisor.stop_program('radosgw')
             self.supervisor.write_config(self.programs())
             self.supervisor.start()
         with timer.phase('ceph-mon'):
@@ -187,6 +207,7 @@ class Lab:
             self.gateway.check_swift_auth()
         with timer.phase('health'):
             self.cluster.wait_pgs_clean()
+        self.openstack.up(timer)
         return timer
 
     # -- down / clean -------------------------------------------------------
@@ -222,6 +243,7 @@ class Lab:
         """Stop everything and remove all the lab made. Idempotent."""
         self.down()
         self._kill_strays()
+        self.cinder.remove_volume_keyring()
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             return True
@@ -291,6 +313,7 @@ class Lab:
             'swift_credentials': rgw.credentials_path(c.state_dir),
             'logs': paths.log_dir,
         }
+        self.openstack.status(result, infos)
         return result
 
     @staticmethod
@@ -301,4 +324,5 @@ class Lab:
                 and status['ceph'].get('pgs_total')
                 == status['ceph'].get('pgs_active_clean')
                 and all(v == 'present' for v in status['pools'].values())
-                and status['rgw']['swift_auth_v1'])
+                and status['rgw']['swift_auth_v1']
+                and openstack_half.healthy(status))

@@ -1,5 +1,6 @@
 """Distribution packages and the host checks that go with them."""
 
+import contextlib
 import glob
 import logging
 import os
@@ -66,9 +67,34 @@ def ensure(packages, allow_install):
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     LOG.info('installing %s', ' '.join(todo))
     utils.run(['apt-get', 'update', '-q'], check=False, env=env, timeout=600)
-    utils.run(['apt-get', 'install', '-y', '-q', '--no-install-recommends']
-              + todo, env=env, timeout=1800)
+    with no_service_autostart():
+        utils.run(['apt-get', 'install', '-y', '-q',
+                   '--no-install-recommends'] + todo, env=env, timeout=1800)
     return todo
+
+
+POLICY_RC_D = '/usr/sbin/policy-rc.d'
+
+
+@contextlib.contextmanager
+def no_service_autostart(path=POLICY_RC_D):
+    """Keep maintainer scripts from starting the packaged daemons.
+
+    MariaDB, RabbitMQ and memcached run under the lab's supervisord; their
+    init scripts would otherwise start system-wide copies on the default
+    ports. A policy-rc.d that denies starts is put in place only when the
+    machine has none, and removed afterwards; an existing one is left
+    untouched.
+    """
+    if os.path.lexists(path):
+        yield
+        return
+    utils.write_file(path, '#!/bin/sh\n# cinder-backup-lab: package '
+                     'install in progress\nexit 101\n', 0o755)
+    try:
+        yield
+    finally:
+        os.unlink(path)
 
 
 def distro_binding_files(dist_dir='/usr/lib/python3/dist-packages'):

@@ -166,3 +166,16 @@ def human_bytes(n):
             return ('%d %s' % (n, unit) if unit == 'B'
                     else '%.1f %s' % (n, unit))
         n /= 1024.0
+
+
+def write_if_changed(path, content, mode=0o644):
+    """write_file() only when the content differs; True when written."""
+    try:
+        with open(path) as f:
+            if f.read() == content:
+                os.chmod(path, mode)
+                return False
+    except OSError:
+        pass
+    write_file(path, content, mode)
+    return True

@@ -1,0 +1,63 @@
+"""`down` then `up` keeps volumes and backups (OpenStack half).
+
+Stops and restarts the whole lab named by $CINDER_BACKUP_LAB_CONFIG: run
+it alone, never in parallel with other tests of the same lab.
+"""
+
+import time
+
+from cinder_backup_lab import backends
+from cinder_backup_lab import cinder
+from cinder_backup_lab.tests.integration import test_openstack_lab as base
+
+
+class TestDownUpKeepsBackups(base.LabTestCase):
+
+    def test_backup_made_before_down_restores_after_up(self):
+        src = self.volume('persist-src')
+        with backends.rados_client(self.conf.state_dir,
+                                   self.conf.ceph.volume_user) as cl:
+            with backends.open_image(cl, self.conf.ceph.volumes_pool,
+                                     'volume-%s' % src['id']) as image:
+                backends.write_pattern(image, src['id'])
+                want = backends.checksum(image)
+        backups = []
+        for driver, _host, az in cinder.backup_services(self.conf):
+            container = (self.conf.ceph.backup_pools[0]
+                         if driver == cinder.CEPH else 'volumebackups')
+            b = self.api.create_backup(src['id'], 'persist-%s' % driver,
+                                       container=container, az=az)
+            self.addCleanup(self._delete_backup, b['id'])
+            b = self.api.wait_status('backup', b['id'], ('available',),
+                                     timeout=600)
+            self.assertEqual('available', b['status'], b.get('fail_reason'))
+            backups.append((driver, b))
+
+        self.assertTrue(self.lab.down())
+        self.assertFalse(self.lab.supervisor.is_running())
+        start = time.monotonic()
+        timer = self.lab.up()
+        self.addDetail('up-after-down', _text(timer.table()))
+        self.assertTrue(self.lab.healthy(self.lab.status()))
+        self.assertLess(time.monotonic() - start, 300)
+
+        # Same objects, through fresh sessions after the restart.
+        self.api = self.demo.demo_api()
+        self.assertEqual('available', self.api.volume(src['id'])['status'])
+        for driver, b in backups:
+            self.assertEqual('available', self.api.backup(b['id'])['status'])
+            target = self.volume('persist-restore-%s' % driver)
+            self.api.restore(b['id'], target['id'])
+            vol = self.api.wait_status('volume', target['id'],
+                                       ('available',), timeout=600,
+                                       failed=('error', 'error_restoring'))
+            self.assertEqual('available', vol['status'])
+            self.api.wait_status('backup', b['id'], ('available',),
+                                 timeout=600)
+            self.assertEqual(want, self.demo.rbd_checksum(target['id']),
+                             '%s backup restored different data' % driver)
+
+
+def _text(value):
+    from testtools import content
+    return content.text_content(value)

@@ -1,0 +1,69 @@
+"""Validation of the OpenStack half's lab options (no services)."""
+
+import testtools
+
+from cinder_backup_lab import config
+
+
+def load(**groups):
+    conf = config.load()
+    for group, values in groups.items():
+        for key, value in values.items():
+            conf.set_override(key, value, group=group)
+    return conf
+
+
+class TestOpenStackValidation(testtools.TestCase):
+
+    def test_defaults_are_valid(self):
+        self.assertEqual([], config.validate(load()))
+
+    def test_object_size_not_multiple_of_block_size_is_refused(self):
+        conf = load(backup_swift={'object_size': 52428800,
+                                  'block_size': 30000})
+        errors = config.validate(conf)
+        self.assertEqual(1, len(errors), errors)
+        self.assertIn('object_size 52428800 is not a multiple of '
+                      'block_size 30000', errors[0])
+        # The message proposes a value that is a multiple.
+        self.assertIn('object_size = 52410000', errors[0])
+
+    def test_object_size_multiple_of_block_size_is_accepted(self):
+        conf = load(backup_swift={'object_size': 65536 * 10,
+                                  'block_size': 65536})
+        self.assertEqual([], config.validate(conf))
+
+    def test_same_az_for_both_drivers_is_refused(self):
+        conf = load(cinder={'default_az': 'nova', 'swift_az': 'nova'})
+        errors = config.validate(conf)
+        self.assertTrue(any('default_az and swift_az' in e for e in errors),
+                        errors)
+
+    def test_hosts_must_differ(self):
+        conf = load(backup_ceph={'host': 'same'},
+                    backup_swift={'host': 'same'})
+        self.assertTrue(any('must all differ' in e
+                            for e in config.validate(conf)))
+
+    def test_port_collision_with_storage_half_is_refused(self):
+        conf = load(keystone={'port': 8080})
+        errors = config.validate(conf)
+        self.assertTrue(any('[rgw] port and [keystone] port' in e
+                            for e in errors), errors)
+
+    def test_bad_az_name(self):
+        conf = load(cinder={'swift_az': 'az swift'})
+        self.assertTrue(any("swift_az 'az swift'" in e
+                            for e in config.validate(conf)))
+
+    def test_every_option_has_help(self):
+        for group, opts in config.list_opts():
+            for opt in opts:
+                self.assertTrue(opt.help, '%s.%s has no help'
+                                % (group, opt.name))
+
+    def test_lab_ports_cover_openstack_services(self):
+        ports = config.lab_ports(load())
+        for name in ('mariadb', 'rabbitmq', 'epmd', 'memcached',
+                     'keystone', 'cinder-api'):
+            self.assertIn(name, ports)

@@ -1,0 +1,65 @@
+"""Rendering of MariaDB, RabbitMQ, Keystone and RGW-Keystone settings."""
+
+import configparser
+
+import testtools
+
+from cinder_backup_lab import ceph
+from cinder_backup_lab import database
+from cinder_backup_lab import keystone
+from cinder_backup_lab import messaging
+from cinder_backup_lab import openstack_half
+
+
+class TestServiceConfigs(testtools.TestCase):
+
+    def test_mariadb_listens_on_loopback_with_paths_in_state(self):
+        paths = database.Paths('/s')
+        text = database.render_my_cnf(paths, '127.0.0.1', 3307, 64)
+        self.assertIn('bind-address = 127.0.0.1', text)
+        self.assertIn('port = 3307', text)
+        self.assertIn('datadir = /s/mariadb/data', text)
+        self.assertIn('innodb_buffer_pool_size = 64M', text)
+
+    def test_rabbitmq_conf(self):
+        text = messaging.render_rabbitmq_conf('127.0.0.1', 5673, 'u', 'pw')
+        self.assertIn('listeners.tcp.default = 127.0.0.1:5673', text)
+        self.assertIn('default_user = u', text)
+
+    def test_rabbitmq_distribution_stays_on_loopback(self):
+        from cinder_backup_lab import config
+        conf = config.load()
+        env = messaging.rabbit_environment(messaging.Paths('/s'), conf)
+        self.assertEqual('-kernel inet_dist_use_interface {127,0,0,1}',
+                         env['RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS'])
+        self.assertEqual('127.0.0.1', env['RABBITMQ_NODE_IP_ADDRESS'])
+
+    def test_keystone_conf(self):
+        conf = configparser.ConfigParser(interpolation=None)
+        conf.read_string(keystone.render_keystone_conf(
+            keystone.Paths('/s'), 'mysql+pymysql://k:pw@127.0.0.1/keystone',
+            '127.0.0.1:11211'))
+        self.assertEqual('fernet', conf['token']['provider'])
+        self.assertEqual('true', conf['cache']['enabled'])
+        self.assertEqual('127.0.0.1:11211', conf['cache']['memcache_servers'])
+        self.assertEqual('/s/keystone/fernet-keys',
+                         conf['fernet_tokens']['key_repository'])
+
+    def test_rgw_keystone_options_hold_no_password(self):
+        opts = dict(openstack_half.rgw_keystone_options(
+            'http://127.0.0.1:5000', 'rgw', '/s/secrets/rgw-pw', 'service'))
+        self.assertEqual('/s/secrets/rgw-pw',
+                         opts['rgw_keystone_admin_password_path'])
+        self.assertNotIn('rgw_keystone_admin_password', opts)
+        self.assertEqual('true', opts['rgw_keystone_implicit_tenants'])
+        self.assertEqual('true', opts['rgw_swift_account_in_url'])
+
+    def test_rgw_extra_options_land_in_the_gateway_section(self):
+        text = ceph.render_ceph_conf(
+            ceph.CephPaths('/s'), 'fsid', '127.0.0.1', 3300, 6789, 10, 8,
+            1024, 8080, rgw_extra=[('rgw_keystone_url', 'http://k')])
+        conf = configparser.ConfigParser(interpolation=None)
+        conf.read_string(text)
+        self.assertEqual('http://k',
+                         conf['client.%s' % ceph.RGW_NAME]['rgw_keystone_url'])
+        self.assertNotIn('rgw_keystone_url', conf['global'])

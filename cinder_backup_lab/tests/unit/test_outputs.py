@@ -1,0 +1,73 @@
+"""openrc and tempest.conf rendering, demo result semantics."""
+
+import configparser
+import shlex
+
+import testtools
+
+from cinder_backup_lab import demo
+from cinder_backup_lab import outputs
+
+
+def tempest_values(**kw):
+    values = {
+        'log_dir': '/s/tempest/logs', 'admin_user': 'admin',
+        'admin_password': 'pw', 'admin_project': 'admin',
+        'auth_url': 'http://127.0.0.1:5000/v3', 'region': 'RegionOne',
+        'volume_backend': 'ceph', 'volume_type': 'ceph',
+        'default_backup_driver': 'ceph', 'max_microversion': '3.71',
+        'ceph_backup_pools': ['backups', 'volumebackups'],
+        'swift_backup_containers': ['volumebackups', 'backups']}
+    values.update(kw)
+    return values
+
+
+class TestOutputs(testtools.TestCase):
+
+    def test_openrc_quotes_values(self):
+        text = outputs.render_openrc('http://127.0.0.1:5000/v3', 'demo',
+                                     "a'b c", 'demo', 'RegionOne')
+        line = [ln for ln in text.splitlines()
+                if ln.startswith('export OS_PASSWORD=')][0]
+        self.assertEqual(["export", "OS_PASSWORD=a'b c"], shlex.split(line))
+        self.assertIn('export OS_VOLUME_API_VERSION=3.51', text)
+
+    def test_tempest_conf_marks_only_cinder_available(self):
+        conf = configparser.ConfigParser(interpolation=None)
+        conf.read_string(outputs.render_tempest_conf(tempest_values()))
+        avail = conf['service_available']
+        self.assertEqual('true', avail['cinder'])
+        # Swift is only the backup driver's backend: no object-storage
+        # tests; no nova, glance or neutron in this cloud.
+        for svc in ('nova', 'glance', 'neutron', 'swift'):
+            self.assertEqual('false', avail[svc], svc)
+        self.assertEqual('true', conf['volume-feature-enabled']['backup'])
+        self.assertEqual('ceph', conf['volume']['backup_driver'])
+        self.assertEqual('http://127.0.0.1:5000/v3',
+                         conf['identity']['uri_v3'])
+        self.assertEqual('backups,volumebackups',
+                         conf['cinder_backup_lab']['ceph_backup_pools'])
+
+    def test_stestr_conf_points_at_tempest(self):
+        text = outputs.render_stestr_conf('/v/site-packages')
+        self.assertIn('test_path=/v/site-packages/tempest/test_discover',
+                      text)
+
+
+class TestDemoResults(testtools.TestCase):
+
+    def test_expected_outcomes(self):
+        self.assertEqual(demo.PASS, demo.expected(True))
+        self.assertEqual(demo.FAIL, demo.expected(False))
+        self.assertEqual(demo.XFAIL, demo.expected(False, 'bug'))
+        self.assertEqual(demo.XPASS, demo.expected(True, 'bug'))
+
+    def test_result_ok_only_without_unexpected_rows(self):
+        res = demo.Result()
+        self.assertFalse(res.ok)      # nothing ran: not a success
+        res.add('backup', 'ceph', 'backups', demo.PASS, 1.0)
+        res.add('restore', 'ceph', 'volumebackups', demo.XFAIL, 1.0)
+        self.assertTrue(res.ok)
+        res.add('backend', 'ceph', 'source-snaps', demo.XPASS, 0.1)
+        self.assertFalse(res.ok)
+        self.assertIn('UNEXPECTED RESULTS', res.table())
