@@ -118,6 +118,9 @@ def main(argv=None):
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
+    sub.add_parser('leftovers', help='list volumes and backups made by '
+                   'tests, and RBD images, snapshots and Swift objects of '
+                   'volumes or backups Cinder no longer has; exit 1 if any')
     tp = sub.add_parser('tempest-upstream', help='run upstream Tempest\'s '
                         'volume backup API tests against the lab with its '
                         'generated tempest.conf')
@@ -176,6 +179,13 @@ def main(argv=None):
                                    keep=args.keep).run()
             print(result.table())
             return 0 if result.ok else 1
+        if args.command == 'leftovers':
+            from cinder_backup_lab import leftovers
+            found = leftovers.find(lab)
+            for item in found:
+                print('leftover: %s' % item)
+            print('%d leftovers' % len(found))
+            return 1 if found else 0
         if args.command == 'tempest-upstream':
             from cinder_backup_lab import outputs
             kwargs = {'concurrency': args.concurrency}

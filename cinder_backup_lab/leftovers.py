@@ -1,0 +1,93 @@
+"""Find what tests left behind: in Cinder and below it, in the backends.
+
+Compares what the backends hold with what Cinder knows: an RBD image,
+snapshot or Swift object that belongs to a volume or backup Cinder no
+longer has is a leftover, and so is any volume or backup a Tempest run
+made (its name carries the "tempest-" prefix of data_utils.rand_name).
+"""
+
+import re
+
+from cinder_backup_lab import backends
+
+UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
+_VOLUME_IMAGE = re.compile(r'^volume-(%s)$' % UUID)
+_BACKUP_IMAGE = re.compile(r'^volume-(%s)\.backup\.(%s|base)$' % (UUID,
+                                                                   UUID))
+_BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
+_SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
+TEST_NAME_PREFIX = 'tempest-'
+
+
+def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
+    """Leftovers among {image: [snapshots]} of one pool (pure)."""
+    found = []
+    for image, snaps in sorted(pool_images.items()):
+        vol = _VOLUME_IMAGE.match(image)
+        bak = _BACKUP_IMAGE.match(image)
+        if not backup_pool and vol and vol.group(1) not in volume_ids:
+            found.append('image %s: volume %s does not exist'
+                         % (image, vol.group(1)))
+        if backup_pool and bak and bak.group(2) != 'base' and \
+                bak.group(2) not in backup_ids:
+            found.append('image %s: backup %s does not exist'
+                         % (image, bak.group(2)))
+        for snap in snaps:
+            m = _BACKUP_SNAP.match(snap)
+            if m and m.group(1) not in backup_ids:
+                found.append('snapshot %s@%s: backup %s does not exist'
+                             % (image, snap, m.group(1)))
+    return found
+
+
+def orphan_objects(container, names, backup_ids):
+    found = set()
+    for name in names:
+        m = _SWIFT_OBJECT.match(name)
+        if m and m.group(2) not in backup_ids:
+            found.add('swift %s/volume_%s/..._backup_%s: backup does not '
+                      'exist' % (container, m.group(1), m.group(2)))
+    return sorted(found)
+
+
+def find(lab):
+    """List of leftovers (strings); empty when everything is clean."""
+    conf = lab.conf
+    api = lab.openstack.admin_api()
+    volumes = api.get('/volumes/detail', all_tenants=1)['volumes']
+    backups = api.get('/backups/detail', all_tenants=1)['backups']
+    found = ['volume %s (%s, %s) made by a test' % (v['id'], v['name'],
+                                                     v['status'])
+             for v in volumes if (v.get('name') or '').startswith(
+                 TEST_NAME_PREFIX)]
+    found += ['backup %s (%s, %s) made by a test' % (b['id'], b['name'],
+                                                      b['status'])
+              for b in backups if (b.get('name') or '').startswith(
+                  TEST_NAME_PREFIX)]
+    volume_ids = {v['id'] for v in volumes}
+    backup_ids = {b['id'] for b in backups}
+
+    import rbd
+    with backends.rados_client(conf.state_dir, 'admin') as cluster:
+        pools = [(conf.ceph.volumes_pool, False)] + [
+            (p, True) for p in conf.ceph.backup_pools]
+        for pool, is_backup_pool in pools:
+            if not cluster.pool_exists(pool):
+                continue
+            images = {}
+            with cluster.open_ioctx(pool) as ioctx:
+                for name in rbd.RBD().list(ioctx):
+                    with rbd.Image(ioctx, name, read_only=True) as img:
+                        images[name] = [s['name'] for s in img.list_snaps()]
+            found += ['%s: %s' % (pool, item) for item in orphan_images(
+                images, volume_ids, backup_ids, is_backup_pool)]
+
+    if conf.backup_swift.auth == 'single_user':
+        conn = backends.swift_connection(conf.state_dir)
+        _headers, containers = conn.get_account(full_listing=True)
+        for container in containers:
+            _h, objects = conn.get_container(container['name'],
+                                             full_listing=True)
+            found += orphan_objects(container['name'],
+                                    [o['name'] for o in objects], backup_ids)
+    return found

@@ -1,0 +1,52 @@
+import testtools
+
+from cinder_backup_lab import leftovers
+
+VOL = '11111111-2222-3333-4444-555555555555'
+GONE_VOL = '99999999-2222-3333-4444-555555555555'
+BAK = 'aaaaaaaa-2222-3333-4444-555555555555'
+GONE_BAK = 'bbbbbbbb-2222-3333-4444-555555555555'
+
+
+class OrphanImagesTest(testtools.TestCase):
+
+    def test_volumes_pool(self):
+        images = {
+            'volume-%s' % VOL: ['backup.%s.snap.1.2' % BAK,
+                                'backup.%s.snap.3.4' % GONE_BAK, 'mine'],
+            'volume-%s' % GONE_VOL: [],
+            'unrelated': [],
+        }
+        found = leftovers.orphan_images(images, {VOL}, {BAK}, False)
+        self.assertEqual(2, len(found), found)
+        self.assertIn(GONE_BAK, found[0] + found[1])
+        self.assertIn(GONE_VOL, found[0] + found[1])
+
+    def test_backup_pool(self):
+        images = {
+            'volume-%s.backup.%s' % (VOL, BAK): [],
+            'volume-%s.backup.%s' % (VOL, GONE_BAK): [],
+            'volume-%s.backup.base' % GONE_VOL: [
+                'backup.%s.snap.5.6' % GONE_BAK],
+        }
+        found = leftovers.orphan_images(images, set(), {BAK}, True)
+        self.assertEqual(2, len(found), found)
+        for item in found:
+            self.assertIn(GONE_BAK, item)
+
+    def test_clean(self):
+        self.assertEqual([], leftovers.orphan_images(
+            {'volume-%s' % VOL: []}, {VOL}, set(), False))
+
+
+class OrphanObjectsTest(testtools.TestCase):
+
+    def test_objects_of_missing_backups(self):
+        names = ['volume_%s/20261126/az_nova_backup_%s-00001' % (VOL, BAK),
+                 'volume_%s/20261126/az_nova_backup_%s-00001' % (VOL,
+                                                                 GONE_BAK),
+                 'volume_%s/20261126/az_nova_backup_%s_metadata'
+                 % (VOL, GONE_BAK), 'other-object']
+        found = leftovers.orphan_objects('c', names, {BAK})
+        self.assertEqual(1, len(found))
+        self.assertIn(GONE_BAK, found[0])
