@@ -12,8 +12,8 @@ from cinder_backup_lab import backends
 
 UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 _VOLUME_IMAGE = re.compile(r'^volume-(%s)$' % UUID)
-_BACKUP_IMAGE = re.compile(r'^volume-(%s)\.backup\.(%s|base)$' % (UUID,
-                                                                   UUID))
+_BACKUP_IMAGE = re.compile(
+    r'^volume-(%s)\.backup\.(%s|base)$' % (UUID, UUID))
 _BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
 _SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
 TEST_NAME_PREFIX = 'tempest-'
@@ -56,14 +56,12 @@ def find(lab):
     api = lab.openstack.admin_api()
     volumes = api.get('/volumes/detail', all_tenants=1)['volumes']
     backups = api.get('/backups/detail', all_tenants=1)['backups']
-    found = ['volume %s (%s, %s) made by a test' % (v['id'], v['name'],
-                                                     v['status'])
-             for v in volumes if (v.get('name') or '').startswith(
-                 TEST_NAME_PREFIX)]
-    found += ['backup %s (%s, %s) made by a test' % (b['id'], b['name'],
-                                                      b['status'])
-              for b in backups if (b.get('name') or '').startswith(
-                  TEST_NAME_PREFIX)]
+    found = []
+    for kind, items in (('volume', volumes), ('backup', backups)):
+        found += ['%s %s (%s, %s) made by a test' % (
+            kind, i['id'], i['name'], i['status'])
+            for i in items
+            if (i.get('name') or '').startswith(TEST_NAME_PREFIX)]
     volume_ids = {v['id'] for v in volumes}
     backup_ids = {b['id'] for b in backups}
 
