@@ -16,8 +16,8 @@ def tempest_values(**kw):
         'auth_url': 'http://127.0.0.1:5000/v3', 'region': 'RegionOne',
         'volume_backend': 'ceph', 'volume_type': 'ceph',
         'default_backup_driver': 'ceph', 'max_microversion': '3.71',
-        'ceph_backup_pools': ['backups', 'volumebackups'],
-        'swift_backup_containers': ['volumebackups', 'backups']}
+        'backup_lab': [('ceph_backup_pools', 'backups,volumebackups'),
+                       ('swift_backup_enabled', 'true')]}
     values.update(kw)
     return values
 
@@ -47,6 +47,27 @@ class TestOutputs(testtools.TestCase):
                          conf['identity']['uri_v3'])
         self.assertEqual('backups,volumebackups',
                          conf['cinder_backup_lab']['ceph_backup_pools'])
+
+    def test_plugin_options_follow_the_profile(self):
+        from cinder_backup_lab import config
+        for profile, ceph_on, swift_on in (('ceph', 'true', 'false'),
+                                           ('swift', 'false', 'true'),
+                                           ('both', 'true', 'true')):
+            conf = config.load()
+            conf.set_override('profile', profile)
+            conf.set_override('auth', 'per_user', group='backup_swift')
+            opts = dict(outputs.tempest_plugin_options(conf))
+            self.assertEqual(ceph_on, opts['ceph_backup_enabled'], profile)
+            self.assertEqual(swift_on, opts['swift_backup_enabled'],
+                             profile)
+            self.assertEqual('backups,volumebackups',
+                             opts['ceph_backup_pools'])
+            self.assertEqual('volumebackups,backups',
+                             opts['swift_backup_containers'])
+            self.assertTrue(opts['ceph_probe_keyring'].endswith(
+                'ceph.client.admin.keyring'))
+        self.assertEqual('nova', opts['ceph_backup_availability_zone'])
+        self.assertEqual('az-swift', opts['swift_backup_availability_zone'])
 
     def test_stestr_conf_points_at_tempest(self):
         text = outputs.render_stestr_conf('/v/site-packages')
