@@ -142,8 +142,11 @@ class OpenStackHalf:
                            % (url, lab.cinder.paths.log('cinder-api')))
             api = self.admin_api()
             note(lab.cinder.ensure_volume_type(api), 'volume type')
+            note(lab.cinder.remove_stale_backup_services(api),
+                 'stale c-bak services removed')
             if [n for n in started if n != 'cinder-api']:
                 lab.cinder.wait_scheduler_accepts(offset)
+            lab.cinder.wait_services_placed(api)
         with timer.phase('outputs'):
             outputs.write_outputs(self.conf, lab.passwords,
                                   keystone.public_url(self.conf),
