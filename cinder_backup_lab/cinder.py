@@ -149,6 +149,8 @@ def render_cinder_conf(s):
             ('report_interval', str(s.report_interval)),
             ('periodic_interval', str(s.periodic_interval)),
             ('service_down_time', str(max(60, 6 * s.report_interval))),
+            # Stop within seconds even when RabbitMQ is gone (restart).
+            ('graceful_shutdown_timeout', '15'),
             # Any c-bak of the requested AZ may take a backup: each AZ
             # holds c-bak of one driver only.
             ('backup_use_same_host', 'false'),
