@@ -149,6 +149,8 @@ def render_cinder_conf(s):
             ('report_interval', str(s.report_interval)),
             ('periodic_interval', str(s.periodic_interval)),
             ('service_down_time', str(max(60, 6 * s.report_interval))),
+            # Stop within seconds even when RabbitMQ is gone (restart).
+            ('graceful_shutdown_timeout', '15'),
             # Any c-bak of the requested AZ may take a backup: each AZ
             # holds c-bak of one driver only.
             ('backup_use_same_host', 'false'),
@@ -481,6 +483,51 @@ class Cinder:
             'extra_specs': {
                 'volume_backend_name': self.conf.cinder.volume_backend}}})
         return True
+
+    def remove_stale_backup_services(self, api):
+        """Forget c-bak services the lab's profile no longer runs.
+
+        With backup_use_same_host = False, Cinder routes a restore or a
+        delete to *any* cinder-backup of the backup's AZ that looks up;
+        the row of a c-bak stopped by a profile change looks up for
+        service_down_time and would swallow those requests. Returns the
+        hosts removed.
+        """
+        c = self.conf
+        known = {c.backup_ceph.host, c.backup_swift.host}
+        wanted = {h for _d, h, _az in backup_services(c)}
+        stale = [s['host'] for s in api.services('cinder-backup')
+                 if s['host'] in known - wanted]
+        for host in stale:
+            utils.run([venv_bin('cinder-manage'), '--config-file',
+                       self.paths.conf, 'service', 'remove',
+                       'cinder-backup', host], timeout=120)
+        return stale
+
+    def wait_services_placed(self, api, timeout=120):
+        """Wait until each c-bak is up in the API in its configured AZ.
+
+        A c-bak that moved AZ (profile change) keeps its old zone until
+        its first heartbeat; a backup asked for in between could land on
+        the wrong driver.
+        """
+        wanted = {(h, az) for _d, h, az in backup_services(self.conf)}
+
+        def placed():
+            rows = {(s['host'], s['zone']) for s in
+                    api.services('cinder-backup') if s['state'] == 'up'}
+            placed.missing = wanted - rows
+            return not placed.missing
+        placed.missing = wanted
+        try:
+            utils.wait_for(placed, timeout=timeout, interval=1,
+                           what='cinder-backup services in their AZs')
+        except utils.LabError:
+            raise utils.LabError(
+                'cinder-backup not up in its AZ: %s; see the c-bak logs in '
+                '%s' % (', '.join('%s in %s' % m for m in
+                                  sorted(placed.missing)),
+                        self.paths.log_dir))
 
     def log_offset(self):
         try:

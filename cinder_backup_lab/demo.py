@@ -381,30 +381,46 @@ class Demo:
                         % len(left))
 
     def _cleanup(self, api, res):
+        """Delete what the demo made.
+
+        Stuck resources are forced through the admin API (reset-state)
+        and reported as a failure.
+        """
         t = time.monotonic()
         problems = []
         for backup_id in list(self.backups):
             api.delete_backup(backup_id)
         for backup_id in list(self.backups):
-            try:
-                b = api.wait_status('backup', backup_id, ('deleted',),
-                                    timeout=self.timeout)
-                if b['status'] != 'deleted':
-                    problems.append('backup %s %s' % (backup_id,
-                                                      b['status']))
-            except Exception as exc:  # noqa: B902
-                problems.append('backup %s: %s' % (backup_id, exc))
+            if not self._gone(api, 'backup', backup_id):
+                problems.append('backup %s was stuck' % backup_id)
+                self._force_delete('backup', backup_id)
         for volume_id in reversed(self.volumes):
             api.delete_volume(volume_id)
         for volume_id in self.volumes:
-            try:
-                v = api.wait_status('volume', volume_id, ('deleted',),
-                                    timeout=self.timeout)
-                if v['status'] != 'deleted':
-                    problems.append('volume %s %s' % (volume_id,
-                                                      v['status']))
-            except Exception as exc:  # noqa: B902
-                problems.append('volume %s: %s' % (volume_id, exc))
+            if not self._gone(api, 'volume', volume_id):
+                problems.append('volume %s was stuck' % volume_id)
+                self._force_delete('volume', volume_id)
         res.add('cleanup', '-', '-', expected(not problems),
                 time.monotonic() - t, '; '.join(problems) or
                 '%d volumes deleted' % len(self.volumes))
+
+    def _gone(self, api, kind, obj_id, timeout=180):
+        try:
+            obj = api.wait_status(kind, obj_id, ('deleted',),
+                                  timeout=timeout,
+                                  failed=('error_deleting',))
+            return obj['status'] == 'deleted'
+        except Exception:  # noqa: B902 - timeouts end in a forced delete
+            return False
+
+    def _force_delete(self, kind, obj_id):
+        admin = self.lab.openstack.admin_api()
+        path = '/%ss/%s' % (kind, obj_id)
+        status = 'available' if kind == 'backup' else 'error'
+        try:
+            admin.post(path + '/action',
+                       {'os-reset_status': {'status': status}})
+            admin.delete(path, raise_exc=False)
+            self._gone(admin, kind, obj_id, timeout=120)
+        except Exception:  # noqa: B902 - best effort, already reported
+            LOG.exception('could not force-delete %s %s', kind, obj_id)

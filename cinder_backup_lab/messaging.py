@@ -120,13 +120,14 @@ class Messaging:
         for d in (p.root, p.mnesia, p.log_dir):
             os.makedirs(d, mode=0o700, exist_ok=True)
         m = self.conf.messaging
-        utils.write_file(p.conf, render_rabbitmq_conf(
+        changed = utils.write_if_changed(p.conf, render_rabbitmq_conf(
             self.conf.bind_host, m.port, m.user,
             self.passwords.get('rabbit')), 0o600)
         utils.write_file(p.plugins, '[].\n', 0o644)
         utils.write_file(os.path.join(p.root, 'rabbitmq-env'), '', 0o644)
         utils.write_file(os.path.join(p.root, 'advanced.config'), '[].\n',
                          0o644)
+        return changed
 
     def wait_ready(self, timeout=90):
         c = self.conf

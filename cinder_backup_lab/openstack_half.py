@@ -70,10 +70,7 @@ class OpenStackHalf:
         sup = self.lab.supervisor
         if not changed:
             return []
-        restarted = [n for n in names if sup.is_process_running(n)]
-        for name in restarted:
-            sup.stop_program(name)
-        return restarted
+        return sup.stop_programs(names)
 
     def per_user(self):
         return (self.conf.backup_swift.auth == 'per_user'
@@ -111,8 +108,8 @@ class OpenStackHalf:
         lab = self.lab
         note = lab._note
         with timer.phase('db-mq'):
-            lab.database.write_config()
-            lab.messaging.write_config()
+            self._restart_if(lab.database.write_config(), ['mariadb'])
+            self._restart_if(lab.messaging.write_config(), ['rabbitmq'])
             note(lab.database.install(), 'mariadb initialised')
             note(lab.supervisor.start_programs(INFRA_PROGRAMS),
                  'db/mq started')
@@ -142,8 +139,11 @@ class OpenStackHalf:
                            % (url, lab.cinder.paths.log('cinder-api')))
             api = self.admin_api()
             note(lab.cinder.ensure_volume_type(api), 'volume type')
+            note(lab.cinder.remove_stale_backup_services(api),
+                 'stale c-bak services removed')
             if [n for n in started if n != 'cinder-api']:
                 lab.cinder.wait_scheduler_accepts(offset)
+            lab.cinder.wait_services_placed(api)
         with timer.phase('outputs'):
             outputs.write_outputs(self.conf, lab.passwords,
                                   keystone.public_url(self.conf),

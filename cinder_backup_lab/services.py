@@ -244,6 +244,27 @@ class Supervisor:
                 raise
         return True
 
+    def stop_programs(self, names, timeout=120):
+        """Stop several programs at once; return those that were running."""
+        proxy = self._proxy()
+        running = [n for n in names if self.is_process_running(n)]
+        for name in running:
+            try:
+                proxy.supervisor.stopProcess(name, False)
+            except xmlrpc.client.Fault as exc:
+                if 'NOT_RUNNING' not in exc.faultString:
+                    raise
+
+        def all_down():
+            infos = self.all_info()
+            return all(infos.get(n, {}).get('statename') in
+                       (None, 'STOPPED', 'EXITED', 'FATAL')
+                       for n in running)
+        if running:
+            utils.wait_for(all_down, timeout=timeout, interval=0.3,
+                           what='%s to stop' % ', '.join(running))
+        return running
+
     def wait_stopped(self, names, timeout=60):
         def all_stopped():
             infos = self.all_info()
