@@ -143,9 +143,10 @@ class SecretsTest(base.LabTestCase):
             self.assertEqual(0, rc, err)
             outputs.append(out + err)
         log_dir = os.path.join(self.conf.state_dir, 'log')
-        for name in os.listdir(log_dir):
-            with open(os.path.join(log_dir, name), errors='replace') as f:
-                outputs.append(f.read())
+        for root, _dirs, names in os.walk(log_dir):
+            for name in names:
+                with open(os.path.join(root, name), errors='replace') as f:
+                    outputs.append(f.read())
         for secret in secrets:
             for text in outputs:
                 self.assertNotIn(secret, text)
