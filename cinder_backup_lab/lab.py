@@ -224,20 +224,30 @@ class Lab:
     def _kill_strays(self):
         """End daemons of this lab left without their supervisord.
 
-        Only processes started with our own ceph.conf (its path, inside
-        our state dir, is an argument of theirs), each by its PID: never
-        anything else.
+        supervisord gives every child (and so every grandchild: gunicorn
+        workers, Erlang helpers) SUPERVISOR_SERVER_URL naming its socket,
+        which is inside our state dir; daemons started by hand with our
+        ceph.conf count too. Each is ended by its PID, nothing else.
         """
-        killed = []
-        for pid in utils.pids_with_argument(self.cluster.paths.conf):
+        pids = set(utils.pids_with_environment(
+            'SUPERVISOR_SERVER_URL', 'unix://' + self.supervisor.socket_path))
+        pids.update(utils.pids_with_argument(self.cluster.paths.conf))
+        for pid in sorted(pids):
             LOG.info('stopping leftover %s (pid %d)',
                      utils.process_cmdline(pid).split(' ')[0], pid)
-            os.kill(pid, signal.SIGTERM)
-            killed.append(pid)
-        for pid in killed:
-            utils.wait_for(lambda p=pid: not utils.pid_alive(p), timeout=60,
-                           interval=0.2, what='pid %d to exit' % pid)
-        return killed
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in sorted(pids):
+            try:
+                utils.wait_for(lambda p=pid: not utils.pid_alive(p),
+                               timeout=60, interval=0.2,
+                               what='pid %d to exit' % pid)
+            except utils.LabError:
+                LOG.info('pid %d ignored SIGTERM; killing it', pid)
+                os.kill(pid, signal.SIGKILL)
+        return sorted(pids)
 
     def clean(self):
         """Stop everything and remove all the lab made. Idempotent."""

@@ -146,6 +146,23 @@ def pids_with_argument(argument):
     return found
 
 
+def pids_with_environment(name, value):
+    """PIDs of processes whose environment has name=value."""
+    wanted = ('%s=%s' % (name, value)).encode()
+    found = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open('/proc/%s/environ' % entry, 'rb') as f:
+                env = f.read().split(b'\0')
+        except OSError:
+            continue
+        if wanted in env:
+            found.append(int(entry))
+    return found
+
+
 def rss_bytes(pid):
     """Resident set size of one process, or None if it is gone."""
     try:

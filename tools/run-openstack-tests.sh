@@ -46,6 +46,6 @@ lab tempest-upstream
 if [ "$LIFECYCLE" = True ]; then
     step "lifecycle: down then up keeps volumes and backups"
     "$LAB_VENV/bin/stestr" --test-path cinder_backup_lab/tests/lifecycle \
-        run --concurrency 1 test_openstack_persistence
+        run --concurrency 1 test_backup_persistence
 fi
 step "done"
