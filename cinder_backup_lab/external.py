@@ -18,6 +18,7 @@ import pwd
 
 from cinder_backup_lab import ceph
 from cinder_backup_lab import cinder
+from cinder_backup_lab import config
 from cinder_backup_lab import inifile
 from cinder_backup_lab import utils
 
@@ -177,9 +178,18 @@ def cinder_conf_changes(conf, driver=None, availability_zone=None,
     return changes
 
 
+def _check(conf):
+    # A bad lab config must not reach somebody else's cinder.conf.
+    errors = config.validate(conf)
+    if errors:
+        raise utils.LabError('invalid lab config:\n  - '
+                             + '\n  - '.join(errors))
+
+
 def configure_cinder(conf, path, **kwargs):
     """Edit cinder.conf at path; return the (section, option) changed."""
-    return inifile.edit(path, cinder_conf_changes(conf, **kwargs))
+    _check(conf)
+    return _edit(path, cinder_conf_changes(conf, **kwargs))
 
 
 # -- tempest-conf -------------------------------------------------------------
@@ -192,6 +202,15 @@ def tempest_conf_changes(conf):
 
 def tempest_conf(conf, path):
     """Edit tempest.conf at path; return the (section, option) changed."""
+    _check(conf)
     if not conf.deploy_openstack:
         _need_client_dir(conf, 'tempest-conf')
-    return inifile.edit(path, tempest_conf_changes(conf))
+    return _edit(path, tempest_conf_changes(conf))
+
+
+def _edit(path, changes):
+    try:
+        return inifile.edit(path, changes)
+    except OSError as exc:
+        raise utils.LabError('cannot edit %s: %s; check the path and that '
+                             'its directory is writable' % (path, exc))

@@ -254,7 +254,8 @@ class ConfigureCinderTest(TempDirTestCase):
 
     def test_per_user_on_a_remote_rgw(self):
         conf = self.conf(backup_swift__auth='per_user', rgw__host='192.0.2.7',
-                         allow_non_loopback=True, profile='swift')
+                         allow_non_loopback=True, profile='swift',
+                         ceph__deploy=False)
         d = _parse(self._apply(conf, driver='swift'))['DEFAULT']
         self.assertEqual('http://192.0.2.7:8080/swift/v1/AUTH_',
                          d['backup_swift_url'])
@@ -287,6 +288,15 @@ class ConfigureCinderTest(TempDirTestCase):
         exc = self.assertRaises(utils.LabError, external.cinder_conf_changes,
                                 conf, volume_backend='ceph')
         self.assertIn('client_conf_dir', str(exc))
+
+    def test_invalid_lab_config_touches_nothing(self):
+        path = self.write('cinder.conf', '[DEFAULT]\n', 0o640)
+        conf = self.conf(backup_swift__object_size=1000)
+        exc = self.assertRaises(utils.LabError, external.configure_cinder,
+                                conf, path, driver='swift')
+        self.assertIn('not a multiple of block_size', str(exc))
+        with open(path) as f:
+            self.assertEqual('[DEFAULT]\n', f.read())
 
     def test_nothing_asked(self):
         self.assertRaises(utils.LabError, external.cinder_conf_changes,
