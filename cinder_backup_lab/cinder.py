@@ -377,14 +377,16 @@ class Cinder:
             rootwrap_config=self.paths.rootwrap_conf,
             debug=c.cinder.debug)
 
-    def ceph_backup_settings(self, host, az):
-        return ceph_backup_settings(
-            self.conf, self.cluster.paths.conf, host, az,
-            self.paths.log('cinder-backup-ceph'))
+    def render_backup_conf(self, driver, host, az):
+        """Extra config of one c-bak.
 
-    def swift_backup_settings(self, host, az):
-        return swift_backup_settings(
-            self.conf, host, az, self.paths.log('cinder-backup-swift'))
+        Its host, AZ and log, then the options of backup_options(), the
+        function configure-cinder uses for DevStack.
+        """
+        return render_ini([('DEFAULT', [
+            ('host', host), ('storage_availability_zone', az),
+            ('log_file', self.paths.log('cinder-backup-%s' % driver)),
+        ] + backup_options(self.conf, driver, self.cluster.paths.conf))])
 
     # -- files ------------------------------------------------------------
     def write_config(self):
@@ -406,12 +408,7 @@ class Cinder:
         ])])
         changed |= utils.write_if_changed(p.rootwrap_conf, rootwrap, 0o644)
         for driver, host, az in backup_services(self.conf):
-            if driver == CEPH:
-                text = render_ceph_backup_conf(
-                    self.ceph_backup_settings(host, az))
-            else:
-                text = render_swift_backup_conf(
-                    self.swift_backup_settings(host, az))
+            text = self.render_backup_conf(driver, host, az)
             changed |= utils.write_if_changed(p.backup_conf(driver), text,
                                               0o600)
         self.place_volume_keyring()

@@ -220,18 +220,24 @@ class ConfigureCinderTest(TempDirTestCase):
 
     def test_same_options_as_the_labs_own_cbak(self):
         conf = self.conf()
+
+        class Cluster(object):
+            paths = ceph.CephPaths(self.state)
+        lab_cinder = cinder.Cinder(conf, None, None, None, Cluster())
         for driver in ('ceph', 'swift'):
-            lab_settings = (cinder.ceph_backup_settings(
-                conf, os.path.join(self.client, 'ceph.conf'), 'h', 'az',
-                '/log') if driver == 'ceph' else
-                cinder.swift_backup_settings(conf, 'h', 'az', '/log'))
-            lab_text = (cinder.render_ceph_backup_conf(lab_settings)
-                        if driver == 'ceph' else
-                        cinder.render_swift_backup_conf(lab_settings))
+            lab_text = lab_cinder.render_backup_conf(driver, 'h', 'az')
             lab = dict(_parse(lab_text)['DEFAULT'])
+            self.assertEqual(cinder.BACKUP_DRIVERS[driver],
+                             lab['backup_driver'])
             for key in ('host', 'storage_availability_zone', 'log_file'):
                 lab.pop(key)
             ours = dict(_parse(self._apply(conf, driver=driver))['DEFAULT'])
+            if driver == 'ceph':
+                # The lab's c-bak reads the state dir's ceph.conf.
+                self.assertEqual(Cluster.paths.conf,
+                                 lab.pop('backup_ceph_conf'))
+                self.assertEqual(os.path.join(self.client, 'ceph.conf'),
+                                 ours.pop('backup_ceph_conf'))
             self.assertEqual(lab, ours, driver)
 
     def test_swift_driver_second_cbak(self):
