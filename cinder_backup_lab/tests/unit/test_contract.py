@@ -576,3 +576,64 @@ class ContractValidationTest(testtools.TestCase):
                          set(config.lab_ports(conf)))
         conf.set_override('deploy', False, group='ceph')
         self.assertEqual({}, config.lab_ports(conf))
+
+
+class ExistingClusterTest(TempDirTestCase):
+    """[ceph] deploy = false: "up" only checks the cluster and its pools."""
+
+    def setUp(self):
+        super(ExistingClusterTest, self).setUp()
+        self.client = self.path('etc-ceph')
+        self.conf = lab_conf(self.path('state'), self.client,
+                             ceph__deploy=False)
+        from cinder_backup_lab import lab as lab_mod
+        self.lab = lab_mod.Lab(self.conf)
+
+    def _files(self, *users):
+        os.makedirs(self.client, exist_ok=True)
+        for name in ('ceph.conf',) + tuple(
+                'ceph.client.%s.keyring' % u for u in users):
+            with open(os.path.join(self.client, name), 'w') as f:
+                f.write('[global]\n')
+
+    def test_nothing_to_run_or_install_beyond_the_client(self):
+        self.assertEqual([], self.lab.programs())
+        self.assertEqual(['ceph-common'], self.lab.packages())
+
+    def test_missing_ceph_conf(self):
+        exc = self.assertRaises(utils.LabError,
+                                self.lab.existing_pools_check)
+        self.assertIn(os.path.join(self.client, 'ceph.conf'), str(exc))
+        self.assertIn('copy the cluster', str(exc))
+
+    def test_missing_keyrings(self):
+        self._files()
+        exc = self.assertRaises(utils.LabError,
+                                self.lab.existing_pools_check)
+        self.assertIn('no keyring of client.cinder-backup or client.cinder',
+                      str(exc))
+
+    def test_missing_pools_are_named(self):
+        from unittest import mock
+        self._files('cinder')
+        with mock.patch.object(utils, 'run_json',
+                               return_value=['volumes', '.mgr']) as run:
+            exc = self.assertRaises(utils.LabError,
+                                    self.lab.existing_pools_check)
+        self.assertIn('pools missing in the cluster of %s: backups, '
+                      'volumebackups' % os.path.join(self.client,
+                                                     'ceph.conf'), str(exc))
+        argv = run.call_args[0][0]
+        self.assertEqual('client.cinder', argv[argv.index('--name') + 1])
+        self.assertEqual(['osd', 'pool', 'ls', '--format', 'json'],
+                         argv[-5:])
+
+    def test_all_pools_present(self):
+        from unittest import mock
+        self._files('cinder', 'cinder-backup')
+        with mock.patch.object(utils, 'run_json', return_value=[
+                'volumes', 'backups', 'volumebackups']) as run:
+            self.lab.existing_pools_check()
+        argv = run.call_args[0][0]
+        self.assertEqual('client.cinder-backup',
+                         argv[argv.index('--name') + 1])
