@@ -13,6 +13,8 @@ from cinder_backup_lab import rgw
 from cinder_backup_lab import utils
 
 VOLUME_MICROVERSION = '3.51'
+# Option group of the Tempest plugin (tempest_plugin/config.py).
+TEMPEST_GROUP = 'cinder_backup_lab'
 
 
 def render_openrc(auth_url, username, password, project, region):
@@ -106,9 +108,6 @@ def swift_test_containers(conf):
     first = conf.backup_swift.container
     return [first] + [c for c in ('volumebackups', 'backups')
                       if c != first][:1]
-
-
-TEMPEST_GROUP = 'cinder_backup_lab'
 
 
 def ceph_probe(conf):
