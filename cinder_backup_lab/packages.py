@@ -102,7 +102,12 @@ def ensure_ceph_source(conf, source_path=APT_SOURCE,
             return True
         return False
     key_path = None
-    if c.repo_key_url:
+    # A key already in place is kept: a warm "up" needs no network.
+    for suffix in ('.asc', '.gpg'):
+        candidate = os.path.join(keyring_dir, APT_KEY_NAME + suffix)
+        if c.repo_key_url and os.path.exists(candidate):
+            key_path = candidate
+    if c.repo_key_url and not key_path:
         try:
             key = fetch(c.repo_key_url)
         except OSError as exc:

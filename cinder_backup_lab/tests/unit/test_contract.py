@@ -515,6 +515,48 @@ class AptSourceTest(TempDirTestCase):
         self.assertFalse(os.path.exists(source))
 
 
+class AptKeyTest(TempDirTestCase):
+
+    def test_key_fetched_once_and_named_in_the_source(self):
+        from unittest import mock
+        source, keys = self.path('ceph.list'), self.path('keys')
+        conf = config.load()
+        conf.set_override('install_source', 'repo', group='ceph')
+        conf.set_override('repo_url', 'https://mirror.example.org/ceph',
+                          group='ceph')
+        conf.set_override('repo_key_url',
+                          'https://mirror.example.org/ceph/release.asc',
+                          group='ceph')
+        armored = b'-----BEGIN PGP PUBLIC KEY BLOCK-----\nx\n'
+        with mock.patch.object(packages, 'fetch',
+                               return_value=armored) as fetch:
+            self.assertTrue(packages.ensure_ceph_source(conf, source, keys))
+            self.assertFalse(packages.ensure_ceph_source(conf, source, keys))
+        fetch.assert_called_once_with(
+            'https://mirror.example.org/ceph/release.asc')
+        key = os.path.join(keys, 'cinder-backup-lab-ceph.asc')
+        with open(key, 'rb') as f:
+            self.assertEqual(armored, f.read())
+        with open(source) as f:
+            self.assertIn('deb [signed-by=%s] https://mirror.example.org/'
+                          'ceph ' % key, f.read())
+
+    def test_unreachable_key_is_a_readable_error(self):
+        from unittest import mock
+        conf = config.load()
+        conf.set_override('install_source', 'repo', group='ceph')
+        conf.set_override('repo_url', 'https://mirror.example.org/ceph',
+                          group='ceph')
+        conf.set_override('repo_key_url', 'https://mirror.example.org/k',
+                          group='ceph')
+        with mock.patch.object(packages, 'fetch',
+                               side_effect=OSError('unreachable')):
+            exc = self.assertRaises(utils.LabError,
+                                    packages.ensure_ceph_source, conf,
+                                    self.path('s.list'), self.path('k'))
+        self.assertIn('cannot download [ceph] repo_key_url', str(exc))
+
+
 class ContractValidationTest(testtools.TestCase):
 
     def _errors(self, **overrides):
