@@ -62,6 +62,54 @@ def mon_addrs(bind_host, port_v2, port_v1):
     return '[v2:%s:%d,v1:%s:%d]' % (bind_host, port_v2, bind_host, port_v1)
 
 
+def public_network(bind_host):
+    """Loopback for the lab; the one address on a DevStack controller."""
+    if bind_host.startswith('127.'):
+        return '127.0.0.0/8'
+    return '%s/32' % bind_host
+
+
+# cephx user of the Tempest plugin's backend probes (DevStack): writes test
+# data into volumes, only reads the backup pools.
+PROBE_USER = 'cinder-backup-lab-probe'
+
+
+def probe_user_caps(volumes_pool, backup_pools):
+    osd = ', '.join(['profile rbd pool=%s' % volumes_pool]
+                    + ['profile rbd-read-only pool=%s' % p
+                       for p in backup_pools])
+    return {'mon': 'profile rbd', 'osd': osd}
+
+
+def render_client_conf(fsid, mon_host, keyring_dir):
+    """ceph.conf for clients only: how to reach the cluster, no daemons.
+
+    keyring points at keyring_dir so that librados finds the exported
+    ceph.client.<user>.keyring files wherever they are.
+    """
+    return '\n'.join([
+        '# Client configuration exported by cinder-backup-lab.',
+        '[global]',
+        'fsid = %s' % fsid,
+        'mon_host = %s' % mon_host,
+        'auth_cluster_required = cephx',
+        'auth_service_required = cephx',
+        'auth_client_required = cephx',
+        '',
+        '[client]',
+        'keyring = %s' % os.path.join(keyring_dir, '$cluster.$name.keyring'),
+        # Several clients run at once: no admin socket, log to stderr only.
+        'admin_socket =',
+        'log_file =',
+    ]) + '\n'
+
+
+def missing_pools(wanted, existing):
+    """Pools of wanted that are not in existing, in wanted's order."""
+    have = set(existing)
+    return [p for p in wanted if p not in have]
+
+
 def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
                      osd_size_gb, pg_num, osd_memory_target_mb, rgw_port,
                      rgw_extra=()):
@@ -78,7 +126,7 @@ def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
         ('global', [
             ('fsid', fsid),
             ('mon_host', mon_addrs(bind_host, mon_port, mon_port_v1)),
-            ('public_network', '127.0.0.0/8'),
+            ('public_network', public_network(bind_host)),
             ('public_addr', bind_host),
             ('ms_bind_ipv6', 'false'),
             ('auth_cluster_required', 'cephx'),

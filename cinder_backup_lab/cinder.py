@@ -197,12 +197,9 @@ def render_cinder_conf(s):
     ])
 
 
-def render_ceph_backup_conf(s):
-    """Extra config of the Ceph-driver cinder-backup (the seed's options)."""
-    return render_ini([('DEFAULT', [
-        ('host', s.host),
-        ('storage_availability_zone', s.az),
-        ('log_file', s.log_file),
+def ceph_backup_options(s):
+    """[DEFAULT] options of the Ceph backup driver (the seed's options)."""
+    return [
         ('backup_driver', BACKUP_DRIVERS[CEPH]),
         ('backup_ceph_conf', s.ceph_conf),
         ('backup_ceph_user', s.user),
@@ -212,19 +209,16 @@ def render_ceph_backup_conf(s):
         ('backup_ceph_stripe_count', str(s.stripe_count)),
         ('restore_discard_excess_bytes',
          _bool(s.restore_discard_excess_bytes)),
-    ])])
+    ]
 
 
-def render_swift_backup_conf(s):
-    """Extra config of the Swift-driver cinder-backup (RGW). Holds a key."""
+def swift_backup_options(s):
+    """[DEFAULT] options of the Swift backup driver on RGW. Holds a key."""
     if s.object_size % s.block_size:
         raise ValueError('backup_swift_object_size %d is not a multiple of '
                          'backup_swift_block_size %d'
                          % (s.object_size, s.block_size))
     options = [
-        ('host', s.host),
-        ('storage_availability_zone', s.az),
-        ('log_file', s.log_file),
         ('backup_driver', BACKUP_DRIVERS[SWIFT]),
         ('backup_swift_url', s.url),
         ('backup_swift_auth', s.auth),
@@ -244,7 +238,69 @@ def render_swift_backup_conf(s):
         ('backup_swift_retry_backoff', str(s.retry_backoff)),
         ('backup_compression_algorithm', s.compression),
     ]
-    return render_ini([('DEFAULT', options)])
+    return options
+
+
+def ceph_backup_settings(conf, ceph_conf, host=None, az=None,
+                         log_file=None):
+    c = conf
+    return CephBackupSettings(
+        host=host, az=az, ceph_conf=ceph_conf,
+        user=c.ceph.backup_user, pool=c.ceph.backup_pools[0],
+        chunk_size=c.backup_ceph.chunk_size,
+        stripe_unit=c.backup_ceph.stripe_unit,
+        stripe_count=c.backup_ceph.stripe_count,
+        restore_discard_excess_bytes=(
+            c.backup_ceph.restore_discard_excess_bytes),
+        log_file=log_file)
+
+
+def swift_backup_settings(conf, host=None, az=None, log_file=None):
+    """Settings of the Swift driver; single_user reads the RGW key."""
+    sw = conf.backup_swift
+    auth_url = user = key = None
+    if sw.auth == 'single_user':
+        creds = rgw.load_credentials(conf.state_dir)
+        auth_url, user, key = creds.auth_url, creds.user, creds.key
+    return SwiftBackupSettings(
+        host=host, az=az, auth=sw.auth,
+        url=rgw.endpoint(conf) + rgw.SWIFT_PREFIX + '/AUTH_',
+        auth_url=auth_url, user=user, key=key,
+        container=sw.container, object_size=sw.object_size,
+        block_size=sw.block_size, retry_attempts=sw.retry_attempts,
+        retry_backoff=sw.retry_backoff, compression=sw.compression,
+        log_file=log_file)
+
+
+def backup_options(conf, driver, ceph_conf):
+    """The backup options of a c-bak with driver, from the lab config.
+
+    The one place they are made: the lab's own backup-<driver>.conf and
+    "configure-cinder" (DevStack's cinder.conf) both use it. ceph_conf is
+    the ceph.conf the Ceph driver reads.
+    """
+    if driver == CEPH:
+        return ceph_backup_options(ceph_backup_settings(conf, ceph_conf))
+    if driver == SWIFT:
+        return swift_backup_options(swift_backup_settings(conf))
+    raise ValueError('unknown backup driver %r; use ceph or swift' % driver)
+
+
+def _service_options(s):
+    return [('host', s.host), ('storage_availability_zone', s.az),
+            ('log_file', s.log_file)]
+
+
+def render_ceph_backup_conf(s):
+    """Extra config of the Ceph-driver cinder-backup (the seed's options)."""
+    return render_ini([('DEFAULT', _service_options(s)
+                        + ceph_backup_options(s))])
+
+
+def render_swift_backup_conf(s):
+    """Extra config of the Swift-driver cinder-backup (RGW). Holds a key."""
+    return render_ini([('DEFAULT', _service_options(s)
+                        + swift_backup_options(s))])
 
 
 def render_scheduler_conf(log_file):
@@ -321,30 +377,16 @@ class Cinder:
             rootwrap_config=self.paths.rootwrap_conf,
             debug=c.cinder.debug)
 
-    def ceph_backup_settings(self, host, az):
-        c = self.conf
-        return CephBackupSettings(
-            host=host, az=az, ceph_conf=self.cluster.paths.conf,
-            user=c.ceph.backup_user, pool=c.ceph.backup_pools[0],
-            chunk_size=c.backup_ceph.chunk_size,
-            stripe_unit=c.backup_ceph.stripe_unit,
-            stripe_count=c.backup_ceph.stripe_count,
-            restore_discard_excess_bytes=(
-                c.backup_ceph.restore_discard_excess_bytes),
-            log_file=self.paths.log('cinder-backup-ceph'))
+    def render_backup_conf(self, driver, host, az):
+        """Extra config of one c-bak.
 
-    def swift_backup_settings(self, host, az):
-        c = self.conf
-        sw = c.backup_swift
-        creds = rgw.load_credentials(c.state_dir)
-        return SwiftBackupSettings(
-            host=host, az=az, auth=sw.auth,
-            url=rgw.endpoint(c) + rgw.SWIFT_PREFIX + '/AUTH_',
-            auth_url=creds.auth_url, user=creds.user, key=creds.key,
-            container=sw.container, object_size=sw.object_size,
-            block_size=sw.block_size, retry_attempts=sw.retry_attempts,
-            retry_backoff=sw.retry_backoff, compression=sw.compression,
-            log_file=self.paths.log('cinder-backup-swift'))
+        Its host, AZ and log, then the options of backup_options(), the
+        function configure-cinder uses for DevStack.
+        """
+        return render_ini([('DEFAULT', [
+            ('host', host), ('storage_availability_zone', az),
+            ('log_file', self.paths.log('cinder-backup-%s' % driver)),
+        ] + backup_options(self.conf, driver, self.cluster.paths.conf))])
 
     # -- files ------------------------------------------------------------
     def write_config(self):
@@ -366,12 +408,7 @@ class Cinder:
         ])])
         changed |= utils.write_if_changed(p.rootwrap_conf, rootwrap, 0o644)
         for driver, host, az in backup_services(self.conf):
-            if driver == CEPH:
-                text = render_ceph_backup_conf(
-                    self.ceph_backup_settings(host, az))
-            else:
-                text = render_swift_backup_conf(
-                    self.swift_backup_settings(host, az))
+            text = self.render_backup_conf(driver, host, az)
             changed |= utils.write_if_changed(p.backup_conf(driver), text,
                                               0o600)
         self.place_volume_keyring()

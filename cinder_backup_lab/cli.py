@@ -107,6 +107,26 @@ def main(argv=None):
     st.add_argument('--json', action='store_true')
     sub.add_parser('check-config', help='validate the config and exit')
     localconf.add_parser(sub)
+    cc = sub.add_parser(
+        'configure-cinder', help='edit a cinder.conf in place (DevStack): '
+        'the backup options of a c-bak, its AZ and host, the RBD options '
+        'of a volume backend; other content, owner and mode are kept')
+    cc.add_argument('--cinder-conf', required=True, metavar='PATH',
+                    help='cinder.conf to edit (may be empty)')
+    cc.add_argument('--driver', choices=('ceph', 'swift'),
+                    help='write the backup options of this driver')
+    cc.add_argument('--availability-zone', metavar='AZ',
+                    help='storage_availability_zone of this c-bak')
+    cc.add_argument('--backup-host', metavar='HOST',
+                    help='"host" of this c-bak')
+    cc.add_argument('--volume-backend', metavar='SECTION',
+                    help='RBD volume backend section to point at '
+                    'client_conf_dir\'s ceph.conf and volume user')
+    tc = sub.add_parser(
+        'tempest-conf', help='edit a tempest.conf in place: the '
+        '[cinder_backup_lab] options of the Tempest plugin')
+    tc.add_argument('--tempest-conf', required=True, metavar='PATH',
+                    help='tempest.conf to edit')
     sub.add_parser('doctor', help='name what is wrong (missing pools, '
                    'services down, backups that failed on a missing pool) '
                    'and how to fix it; exit 1 when anything is')
@@ -151,9 +171,28 @@ def main(argv=None):
             if not errors:
                 print('config OK')
             return 1 if errors else 0
+        if args.command in ('configure-cinder', 'tempest-conf'):
+            from cinder_backup_lab import external
+            if args.command == 'configure-cinder':
+                path = args.cinder_conf
+                changed = external.configure_cinder(
+                    conf, path, driver=args.driver,
+                    availability_zone=args.availability_zone,
+                    backup_host=args.backup_host,
+                    volume_backend=args.volume_backend)
+            else:
+                path = args.tempest_conf
+                changed = external.tempest_conf(conf, path)
+            # Names only: values may be secrets.
+            print('%s: %s' % (path, ', '.join(
+                '[%s] %s' % c for c in changed) or 'already up to date'))
+            return 0
         if args.command == 'up':
             timer = lab.up()
             print(timer.table())
+            if not conf.ceph.deploy:
+                print('\nexisting Ceph cluster reachable; pools present')
+                return 0
             status = lab.status()
             print('')
             print_status(status)

@@ -7,6 +7,7 @@ touched.
 """
 
 import ipaddress
+import pwd
 import re
 
 from oslo_config import cfg
@@ -26,7 +27,25 @@ default_opts = [
                     'side by side in two availability zones.'),
     cfg.StrOpt('bind_host', default='127.0.0.1',
                help='Address every lab service binds to. Must be a loopback '
-                    'address: the lab never listens on other networks.'),
+                    'address: the lab never listens on other networks '
+                    '(unless allow_non_loopback is set, for DevStack only).'),
+    cfg.BoolOpt('allow_non_loopback', default=False,
+                help='DevStack only (multinode job, c-bak on a subnode): '
+                     'allow a non-loopback bind_host and [rgw] host. The '
+                     'standalone lab keeps this false and stays on '
+                     '127.0.0.0/8.'),
+    cfg.StrOpt('client_conf_dir', default='',
+               help='Directory to export a client-only ceph.conf and the '
+                    'keyrings of volume_user, backup_user and the Tempest '
+                    'probe user to after "up" (DevStack: /etc/ceph), as '
+                    'ceph.client.<user>.keyring, mode 0640. Empty: export '
+                    'nothing. With [ceph] deploy = false it is where the '
+                    'existing cluster\'s ceph.conf and keyrings are read '
+                    'from. "clean" removes only the files it exported.'),
+    cfg.StrOpt('client_owner', default='root',
+               help='User owning the exported keyrings (owner and group, '
+                    'mode 0640), so that os-brick and services running as '
+                    'that user (DevStack: the stack user) can read them.'),
     cfg.BoolOpt('deploy_openstack', default=True,
                 help='Deploy MariaDB, RabbitMQ, Keystone and Cinder (c-api, '
                      'c-sch, c-vol, c-bak) too. False when DevStack deploys '
@@ -37,7 +56,31 @@ default_opts = [
                      'missing packages instead.'),
 ]
 
+INSTALL_SOURCES = ('distro', 'repo')
+
 ceph_opts = [
+    cfg.BoolOpt('deploy', default=True,
+                help='Deploy the Ceph cluster and RGW. False: use an '
+                     'existing cluster whose ceph.conf and keyrings are '
+                     'already in [DEFAULT] client_conf_dir; "up" then only '
+                     'checks that it reaches the cluster and that the pools '
+                     'exist, and starts nothing. Needs deploy_openstack = '
+                     'false.'),
+    cfg.StrOpt('install_source', default='distro', choices=INSTALL_SOURCES,
+               help='Where the Ceph packages come from: the distribution, '
+                    'or a Ceph package repository (repo_url, e.g. a '
+                    'mirror) written to an apt source list file before '
+                    'packages are installed. Packages already installed '
+                    'are kept.'),
+    cfg.StrOpt('repo_url', default='',
+               help='Ceph Debian repository for install_source = repo, '
+                    'e.g. https://mirror.example.org/ceph/debian-reef (the '
+                    'distribution codename and "main" are appended).'),
+    cfg.StrOpt('repo_key_url', default='',
+               help='Signing key (ASCII-armoured or binary) of repo_url, '
+                    'downloaded to /etc/apt/keyrings and named in the '
+                    'source\'s signed-by. Empty: the key must already be '
+                    'trusted by apt.'),
     cfg.PortOpt('mon_port', default=3300,
                 help='Port of the Ceph monitor (messenger v2).'),
     cfg.PortOpt('mon_port_v1', default=6789,
@@ -71,6 +114,11 @@ ceph_opts = [
 rgw_opts = [
     cfg.PortOpt('port', default=8080,
                 help='Port of the RADOS Gateway (beast frontend).'),
+    cfg.StrOpt('host', default='',
+               help='Address or host name clients (Cinder, Tempest) use to '
+                    'reach RGW. Empty: bind_host. Needed when [ceph] '
+                    'deploy = false and RGW runs on another node; a '
+                    'non-loopback value needs allow_non_loopback.'),
     cfg.StrOpt('uid', default='cinder-backup',
                help='RGW user that owns the backup containers in the '
                     'single_user Swift arrangement.'),
@@ -208,10 +256,30 @@ backup_swift_opts = [
                     'cinder-backup.'),
 ]
 
+rgw_keystone_opts = [
+    cfg.StrOpt('url', default='',
+               help='Keystone URL RGW validates tokens with in per_user '
+                    'Swift mode when deploy_openstack = false (DevStack\'s '
+                    'Keystone). With deploy_openstack = true the lab\'s own '
+                    'Keystone is used and this group must stay empty.'),
+    cfg.StrOpt('user', default='',
+               help='Keystone user RGW validates tokens as (a service '
+                    'user; the service role is enough).'),
+    cfg.StrOpt('password', default='', secret=True,
+               help='Password of user. Written only to a 0600 file that '
+                    'RGW reads (rgw_keystone_admin_password_path).'),
+    cfg.StrOpt('project', default='service',
+               help='Project of user (rgw_keystone_admin_project).'),
+    cfg.StrOpt('domain', default='Default',
+               help='Domain of user and project (RGW takes one domain for '
+                    'both: rgw_keystone_admin_domain).'),
+]
+
 GROUPS = (('database', database_opts), ('messaging', messaging_opts),
           ('memcached', memcached_opts), ('keystone', keystone_opts),
           ('cinder', cinder_opts), ('backup_ceph', backup_ceph_opts),
-          ('backup_swift', backup_swift_opts))
+          ('backup_swift', backup_swift_opts),
+          ('rgw_keystone', rgw_keystone_opts))
 
 
 def register_opts(conf):
@@ -244,12 +312,17 @@ def validate(conf):
     errors = []
     try:
         host = ipaddress.ip_address(conf.bind_host)
-        if not host.is_loopback or host.version != 4:
-            errors.append('bind_host %s is not an IPv4 loopback address; '
-                          'the lab only listens on 127.0.0.0/8'
+        if host.version != 4:
+            errors.append('bind_host %s is not an IPv4 address'
                           % conf.bind_host)
+        elif not host.is_loopback and not conf.allow_non_loopback:
+            errors.append('bind_host %s is not an IPv4 loopback address; '
+                          'the lab only listens on 127.0.0.0/8 (only a '
+                          'DevStack multinode setup may set '
+                          'allow_non_loopback = true)' % conf.bind_host)
     except ValueError:
         errors.append('bind_host %r is not an IP address' % conf.bind_host)
+    errors += validate_contract(conf)
 
     if not conf.state_dir.startswith('/') or conf.state_dir.rstrip('/') in (
             '', '/etc', '/var', '/var/lib', '/usr', '/root', '/home',
@@ -306,6 +379,94 @@ def validate(conf):
         if 6800 <= port <= 7300:
             errors.append('%s %d is inside Ceph\'s OSD/MGR port range '
                           '6800-7300' % (name, port))
+    return errors
+
+
+_URL = re.compile(r'^https?://[^\s/]+(/\S*)?$')
+_HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$')
+
+
+def is_loopback(host):
+    """True for a loopback address or "localhost"."""
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_contract(conf):
+    """Checks of the options DevStack (or another deployer) uses."""
+    errors = []
+    rgw_host = conf.rgw.host
+    if rgw_host:
+        if not _HOSTNAME.match(rgw_host):
+            errors.append('[rgw] host %r is not an address or host name'
+                          % rgw_host)
+        elif not is_loopback(rgw_host) and not conf.allow_non_loopback:
+            errors.append('[rgw] host %s is not a loopback address; leave '
+                          'it empty (bind_host is used) or, in a DevStack '
+                          'multinode setup only, set allow_non_loopback = '
+                          'true' % rgw_host)
+    if conf.client_conf_dir:
+        if not conf.client_conf_dir.startswith('/'):
+            errors.append('client_conf_dir %r must be an absolute path'
+                          % conf.client_conf_dir)
+        elif conf.client_conf_dir.rstrip('/').startswith(
+                conf.state_dir.rstrip('/') + '/') or \
+                conf.client_conf_dir.rstrip('/') == conf.state_dir.rstrip('/'):
+            errors.append('client_conf_dir %s is inside state_dir; export '
+                          'to a directory of its own (e.g. /etc/ceph)'
+                          % conf.client_conf_dir)
+        try:
+            pwd.getpwnam(conf.client_owner)
+        except KeyError:
+            errors.append('client_owner %r is not a user on this machine; '
+                          'name the user the Cinder services run as'
+                          % conf.client_owner)
+    c = conf.ceph
+    if not c.deploy:
+        if not conf.client_conf_dir:
+            errors.append('[ceph] deploy = false needs client_conf_dir: '
+                          'the directory holding the existing cluster\'s '
+                          'ceph.conf and keyrings')
+        if conf.deploy_openstack:
+            errors.append('[ceph] deploy = false needs deploy_openstack = '
+                          'false: the lab\'s own Cinder only runs on the '
+                          'lab\'s own cluster')
+    if c.install_source == 'repo':
+        if not c.repo_url:
+            errors.append('[ceph] install_source = repo needs repo_url, '
+                          'e.g. https://mirror.example.org/ceph/debian-reef')
+    elif c.repo_url or c.repo_key_url:
+        errors.append('[ceph] repo_url/repo_key_url are set but '
+                      'install_source is %s; set install_source = repo or '
+                      'remove them' % c.install_source)
+    for opt in ('repo_url', 'repo_key_url'):
+        value = getattr(c, opt)
+        if value and not _URL.match(value):
+            errors.append('[ceph] %s %r is not an http(s) URL'
+                          % (opt, value))
+    rk = conf.rgw_keystone
+    per_user = (conf.backup_swift.auth == 'per_user'
+                and conf.profile in ('swift', 'both'))
+    if conf.deploy_openstack:
+        if rk.url or rk.user or rk.password:
+            errors.append('[rgw_keystone] is only used with '
+                          'deploy_openstack = false (the lab\'s own '
+                          'Keystone is used otherwise); remove it')
+    elif per_user and c.deploy:
+        missing = [o for o in ('url', 'user', 'password', 'project')
+                   if not getattr(rk, o)]
+        if missing:
+            errors.append('[backup_swift] auth = per_user with '
+                          'deploy_openstack = false needs [rgw_keystone] '
+                          '%s: the Keystone RGW validates tokens with'
+                          % ', '.join(missing))
+        elif not _URL.match(rk.url):
+            errors.append('[rgw_keystone] url %r is not an http(s) URL'
+                          % rk.url)
     return errors
 
 
@@ -368,6 +529,10 @@ def lab_ports(conf):
     ports = {'ceph-mon': conf.ceph.mon_port,
              'ceph-mon-v1': conf.ceph.mon_port_v1,
              'radosgw': conf.rgw.port}
+    if not conf.ceph.deploy:
+        return {}
+    if not conf.deploy_openstack:
+        return ports
     ports.update({'mariadb': conf.database.port,
                   'rabbitmq': conf.messaging.port,
                   'rabbitmq-dist': conf.messaging.dist_port,

@@ -12,6 +12,7 @@ from cinder_backup_lab import ceph
 from cinder_backup_lab import cinder
 from cinder_backup_lab import config
 from cinder_backup_lab import database
+from cinder_backup_lab import external
 from cinder_backup_lab import keystone
 from cinder_backup_lab import messaging
 from cinder_backup_lab import openstack_half
@@ -75,9 +76,20 @@ class Lab:
         return os.path.join(self.state_dir, 'lab.json')
 
     def programs(self):
+        if not self.conf.ceph.deploy:
+            return []
+        if not self.conf.deploy_openstack:
+            return self.cluster.programs()
         return (self.cluster.programs() + self.database.programs()
                 + self.messaging.programs() + self.keystone.programs()
                 + self.cinder.programs())
+
+    def packages(self):
+        if not self.conf.ceph.deploy:
+            return packages.CEPH_CLIENT_PACKAGES
+        if not self.conf.deploy_openstack:
+            return packages.CEPH_PACKAGES
+        return packages.CEPH_PACKAGES + openstack_half.PACKAGES
 
     # -- checks before anything is touched ----------------------------------
     def _created_record(self):
@@ -103,6 +115,8 @@ class Lab:
         if errors:
             raise utils.LabError('invalid configuration:\n  - '
                                  + '\n  - '.join(errors))
+        if not self.conf.ceph.deploy:
+            return      # nothing is created or started here
 
         created = self._created_record()
         if created:
@@ -147,6 +161,8 @@ class Lab:
             self.changed.append(what)
 
     def up(self):
+        if not self.conf.ceph.deploy:
+            return self.up_existing()
         timer = PhaseTimer()
         self.changed = []
         with timer.phase('preflight'):
@@ -155,9 +171,10 @@ class Lab:
                 self._note(self._kill_strays(), 'orphans stopped')
             self.preflight()
         with timer.phase('packages'):
-            installed = packages.ensure(
-                packages.CEPH_PACKAGES + openstack_half.PACKAGES,
-                self.conf.install_packages)
+            self._note(packages.ensure_ceph_source(self.conf),
+                       'ceph apt source')
+            installed = packages.ensure(self.packages(),
+                                        self.conf.install_packages)
             self._note(installed, 'packages')
             self._note(packages.link_distro_bindings(), 'python bindings')
         with timer.phase('config'):
@@ -197,6 +214,10 @@ class Lab:
             self._note(self.cluster.ensure_user(
                 'client.%s' % c.backup_user,
                 ceph.backup_user_caps(c.backup_pools)), 'backup user')
+            self._note(self.cluster.ensure_user(
+                'client.%s' % ceph.PROBE_USER,
+                ceph.probe_user_caps(c.volumes_pool, c.backup_pools)),
+                'probe user')
         with timer.phase('radosgw'):
             self._note(self.cluster.ensure_user(
                 'client.%s' % ceph.RGW_NAME, ceph.rgw_caps()), 'rgw key')
@@ -207,8 +228,71 @@ class Lab:
             self.gateway.check_swift_auth()
         with timer.phase('health'):
             self.cluster.wait_pgs_clean()
-        self.openstack.up(timer)
+        if self.conf.client_conf_dir:
+            with timer.phase('client-files'):
+                self._note(external.export_client_files(
+                    self.conf, self.cluster.fsid()), 'client files')
+        if self.conf.deploy_openstack:
+            self.openstack.up(timer)
         return timer
+
+    def up_existing(self):
+        """[ceph] deploy = false: check the existing cluster, start nothing.
+
+        Connects with the exported ceph.conf and a keyring of
+        client_conf_dir and names every pool the config needs that the
+        cluster lacks.
+        """
+        timer = PhaseTimer()
+        self.changed = []
+        with timer.phase('preflight'):
+            self.preflight()
+        with timer.phase('packages'):
+            self._note(packages.ensure_ceph_source(self.conf),
+                       'ceph apt source')
+            self._note(packages.ensure(self.packages(),
+                                       self.conf.install_packages),
+                       'packages')
+        with timer.phase('cluster'):
+            self.existing_pools_check()
+        return timer
+
+    def existing_pools_check(self):
+        c = self.conf
+        conf_file = external.client_conf_path(c)
+        if not os.path.exists(conf_file):
+            raise utils.LabError(
+                '%s not found; with [ceph] deploy = false copy the '
+                'cluster\'s ceph.conf and keyrings into client_conf_dir '
+                '(e.g. from the node that deploys it)' % conf_file)
+        users = [u for u in (c.ceph.backup_user, c.ceph.volume_user)
+                 if os.path.exists(external.client_keyring_path(c, u))]
+        if not users:
+            raise utils.LabError(
+                'no keyring of client.%s or client.%s in %s; copy them '
+                'from the node that deploys the cluster'
+                % (c.ceph.backup_user, c.ceph.volume_user,
+                   c.client_conf_dir))
+        argv = ['ceph', '--conf', conf_file, '--name',
+                'client.%s' % users[0], '--keyring',
+                external.client_keyring_path(c, users[0]),
+                '--connect-timeout', '20', 'osd', 'pool', 'ls',
+                '--format', 'json']
+        try:
+            existing = utils.run_json(argv, timeout=60) or []
+        except utils.LabError as exc:
+            raise utils.LabError('cannot reach the Ceph cluster of %s as '
+                                 'client.%s: %s' % (conf_file, users[0],
+                                                    exc))
+        wanted = [c.ceph.volumes_pool] + list(c.ceph.backup_pools)
+        missing = ceph.missing_pools(wanted, existing)
+        if missing:
+            raise utils.LabError(
+                'pools missing in the cluster of %s: %s; create them '
+                '(ceph osd pool create <name>; rbd pool init <name>) or '
+                'change [ceph] volumes_pool/backup_pools'
+                % (conf_file, ', '.join(missing)))
+        return wanted
 
     # -- down / clean -------------------------------------------------------
     def down(self):
@@ -254,10 +338,11 @@ class Lab:
         self.down()
         self._kill_strays()
         self.cinder.remove_volume_keyring()
+        removed = external.remove_exported_files(self.conf)
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             return True
-        return False
+        return bool(removed)
 
     # -- status -------------------------------------------------------------
     def status(self):
@@ -323,7 +408,12 @@ class Lab:
             'swift_credentials': rgw.credentials_path(c.state_dir),
             'logs': paths.log_dir,
         }
-        self.openstack.status(result, infos)
+        result['deploy_openstack'] = c.deploy_openstack
+        if c.client_conf_dir:
+            result['files']['exported'] = ', '.join(
+                external.exported(c)) or '(none yet)'
+        if c.deploy_openstack:
+            self.openstack.status(result, infos)
         return result
 
     @staticmethod
@@ -335,4 +425,5 @@ class Lab:
                 == status['ceph'].get('pgs_active_clean')
                 and all(v == 'present' for v in status['pools'].values())
                 and status['rgw']['swift_auth_v1']
-                and openstack_half.healthy(status))
+                and (not status.get('deploy_openstack', True)
+                     or openstack_half.healthy(status)))

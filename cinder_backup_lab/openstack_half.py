@@ -88,13 +88,21 @@ class OpenStackHalf:
         """
         if not self.per_user():
             return []
-        utils.write_if_changed(self.rgw_password_file(),
-                               self.lab.passwords.get('service_rgw'), 0o600)
         c = self.conf
-        return rgw_keystone_options(
-            'http://%s:%d' % (c.bind_host, c.keystone.port),
-            keystone.RGW_SERVICE_USER, self.rgw_password_file(),
-            keystone.SERVICE_PROJECT)
+        if c.deploy_openstack:
+            url = 'http://%s:%d' % (c.bind_host, c.keystone.port)
+            user, project, domain = (keystone.RGW_SERVICE_USER,
+                                     keystone.SERVICE_PROJECT, 'Default')
+            password = self.lab.passwords.get('service_rgw')
+        else:
+            # Somebody else's Keystone (DevStack's): [rgw_keystone].
+            rk = c.rgw_keystone
+            url, user, project, domain = (rk.url, rk.user, rk.project,
+                                          rk.domain)
+            password = rk.password
+        utils.write_if_changed(self.rgw_password_file(), password, 0o600)
+        return rgw_keystone_options(url, user, self.rgw_password_file(),
+                                    project, domain)
 
     def object_store_url(self):
         if not self.per_user():
@@ -245,7 +253,8 @@ class OpenStackHalf:
         return out
 
 
-def rgw_keystone_options(keystone_url, user, password_path, project):
+def rgw_keystone_options(keystone_url, user, password_path, project,
+                         domain='Default'):
     """RGW section options for the per_user Swift mode.
 
     Keystone v3 tokens, implicit tenants, and the account
@@ -257,7 +266,7 @@ def rgw_keystone_options(keystone_url, user, password_path, project):
         ('rgw_keystone_admin_user', user),
         ('rgw_keystone_admin_password_path', password_path),
         ('rgw_keystone_admin_project', project),
-        ('rgw_keystone_admin_domain', 'Default'),
+        ('rgw_keystone_admin_domain', domain),
         ('rgw_keystone_accepted_roles', 'member, admin'),
         ('rgw_keystone_accepted_admin_roles', 'admin'),
         ('rgw_keystone_implicit_tenants', 'true'),

@@ -17,6 +17,9 @@ LOG = logging.getLogger(__name__)
 CEPH_PACKAGES = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw',
                  'ceph-common', 'python3-rados', 'python3-rbd']
 
+# What a node using an existing cluster needs ([ceph] deploy = false).
+CEPH_CLIENT_PACKAGES = ['ceph-common']
+
 SUPPORTED_OS = {('debian', '12'), ('ubuntu', '22.04'), ('ubuntu', '24.04')}
 
 # The distribution's Python bindings of librados/librbd, made importable in
@@ -44,6 +47,85 @@ def check_os():
         return ['unsupported OS %s %s; the lab runs on %s'
                 % (distro, version, supported)]
     return []
+
+
+# The Ceph package repository of [ceph] install_source = repo.
+APT_SOURCE = '/etc/apt/sources.list.d/cinder-backup-lab-ceph.list'
+APT_KEYRING_DIR = '/etc/apt/keyrings'
+APT_KEY_NAME = 'cinder-backup-lab-ceph'
+
+
+def apt_key_path(key_data, keyring_dir=APT_KEYRING_DIR):
+    """Where the repository key goes: apt tells the formats by suffix."""
+    armored = key_data.lstrip().startswith(b'-----BEGIN PGP')
+    return os.path.join(keyring_dir, APT_KEY_NAME
+                        + ('.asc' if armored else '.gpg'))
+
+
+def render_apt_source(repo_url, codename, key_path=None):
+    """One-line apt source of a Ceph Debian repository."""
+    signed = ' [signed-by=%s]' % key_path if key_path else ''
+    return ('# Ceph packages for cinder-backup-lab ([ceph] repo_url).\n'
+            'deb%s %s %s main\n' % (signed, repo_url.rstrip('/'), codename))
+
+
+def os_codename(path='/etc/os-release'):
+    try:
+        with open(path) as f:
+            for line in f:
+                key, _, value = line.strip().partition('=')
+                if key == 'VERSION_CODENAME':
+                    return value.strip('"')
+    except OSError:
+        pass
+    raise utils.LabError('no VERSION_CODENAME in %s; cannot name the '
+                         'distribution for the Ceph repository' % path)
+
+
+def fetch(url, timeout=60):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
+        return resp.read()
+
+
+def ensure_ceph_source(conf, source_path=APT_SOURCE,
+                       keyring_dir=APT_KEYRING_DIR):
+    """Write (repo) or remove (distro) the lab's apt source; True if changed.
+
+    Only this lab's own file is touched. apt-get update runs when
+    packages are installed next.
+    """
+    c = conf.ceph
+    if c.install_source != 'repo':
+        if os.path.exists(source_path):
+            os.unlink(source_path)
+            return True
+        return False
+    key_path = None
+    # A key already in place is kept: a warm "up" needs no network.
+    for suffix in ('.asc', '.gpg'):
+        candidate = os.path.join(keyring_dir, APT_KEY_NAME + suffix)
+        if c.repo_key_url and os.path.exists(candidate):
+            key_path = candidate
+    if c.repo_key_url and not key_path:
+        try:
+            key = fetch(c.repo_key_url)
+        except OSError as exc:
+            raise utils.LabError('cannot download [ceph] repo_key_url %s: '
+                                 '%s' % (c.repo_key_url, exc))
+        key_path = apt_key_path(key, keyring_dir)
+        os.makedirs(keyring_dir, mode=0o755, exist_ok=True)
+        _write_bytes(key_path, key)
+    text = render_apt_source(c.repo_url, os_codename(), key_path)
+    return utils.write_if_changed(source_path, text, 0o644)
+
+
+def _write_bytes(path, data):
+    tmp = '%s.tmp.%d' % (path, os.getpid())
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
 
 
 def missing(packages):

@@ -37,7 +37,8 @@ class SwiftCredentials:
 
 
 def endpoint(conf):
-    return 'http://%s:%d' % (conf.bind_host, conf.rgw.port)
+    """URL clients reach RGW at: [rgw] host, else bind_host."""
+    return 'http://%s:%d' % (conf.rgw.host or conf.bind_host, conf.rgw.port)
 
 
 def auth_url(conf):
