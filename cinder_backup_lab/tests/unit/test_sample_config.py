@@ -1,0 +1,31 @@
+"""etc/lab.conf.sample documents every option; it must stay current."""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+import testtools
+
+REPO_DIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))))
+
+
+class SampleConfigTest(testtools.TestCase):
+
+    def test_sample_is_up_to_date(self):
+        fd, path = tempfile.mkstemp(suffix='.conf')
+        os.close(fd)
+        self.addCleanup(os.unlink, path)
+        generator = os.path.join(os.path.dirname(sys.executable),
+                                 'oslo-config-generator')
+        subprocess.run([generator, '--config-file',
+                        os.path.join(REPO_DIR, 'etc',
+                                     'oslo-config-generator.conf'),
+                        '--output-file', path], check=True, cwd=REPO_DIR)
+        with open(path) as f:
+            fresh = f.read()
+        with open(os.path.join(REPO_DIR, 'etc', 'lab.conf.sample')) as f:
+            committed = f.read()
+        self.assertEqual(fresh, committed, 'etc/lab.conf.sample is stale: '
+                         'run tox -e genconfig')
