@@ -10,6 +10,7 @@ access the Tempest plugin needs. Nothing is left in the lab.
 """
 
 import configparser
+import hashlib
 import os
 import shutil
 import stat
@@ -28,6 +29,13 @@ def _ini(path):
     parser.optionxform = str
     parser.read(path)
     return parser
+
+
+def _group_digest(parser, group):
+    own = {k: v for k, v in parser.items(group)
+           if k not in parser.defaults()}
+    return {k: hashlib.sha256(v.encode()).hexdigest()[:12]
+            for k, v in sorted(own.items())}
 
 
 class DevStackContractTest(base.LabTestCase):
@@ -93,8 +101,10 @@ class DevStackContractTest(base.LabTestCase):
         self.assertEqual(0, rc, out + err)
         written = _ini(path)
         own = _ini(outputs.Paths(self.conf.state_dir).tempest_conf)
-        self.assertEqual(dict(own[outputs.TEMPEST_GROUP]),
-                         dict(written[outputs.TEMPEST_GROUP]))
+        # Only the group's own options (configparser mixes [DEFAULT] in);
+        # compared by digest so a failure never prints the Swift key.
+        self.assertEqual(_group_digest(own, outputs.TEMPEST_GROUP),
+                         _group_digest(written, outputs.TEMPEST_GROUP))
         self.assertEqual('admin', written['auth']['admin_username'])
         for secret in self.lab_secrets():
             self.assertNotIn(secret, out + err)
