@@ -15,6 +15,8 @@ the value read.
 import os
 import re
 
+from cinder_backup_lab import utils
+
 _SECTION = re.compile(r'^\[([^\]]+)\]\s*$')
 _OPTION = re.compile(r'^([^#;\s\[][^=:]*?)\s*[=:]')
 
@@ -132,20 +134,8 @@ def edit(path, changes):
     new_text = ini.text()
     if new_text == text:
         return changed
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, '.%s.cbl-tmp.%d' % (
-        os.path.basename(path), os.getpid()))
-    # 0600 from the first byte: the new content may hold a secret.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(new_text)
-        if uid is not None and (uid, gid) != (os.geteuid(), os.getegid()):
-            os.chown(tmp, uid, gid)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    # The new content may hold a secret: the file keeps its mode (0600 for
+    # a new one) and owner from the first byte.
+    utils.write_file(path, new_text, mode,
+                     owner=None if uid is None else (uid, gid))
     return changed

@@ -87,14 +87,20 @@ def port_is_free(host, port):
         sock.close()
 
 
-def write_file(path, content, mode=0o644):
-    """Write a file atomically with the given mode from the first byte."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+def write_file(path, content, mode=0o644, owner=None):
+    """Write a file atomically with the given mode from the first byte.
+
+    owner: optional (uid, gid) given to the file before it takes the
+    place of the old one.
+    """
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = '%s.tmp.%d' % (path, os.getpid())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, 'w') as f:
             f.write(content)
+        if owner is not None and owner != (os.geteuid(), os.getegid()):
+            os.chown(tmp, *owner)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
@@ -129,38 +135,31 @@ def process_cmdline(pid):
         return ''
 
 
-def pids_with_argument(argument):
-    """PIDs of processes that have `argument` as one of their arguments."""
-    wanted = argument.encode()
+def _pids_with(proc_file, wanted):
+    """PIDs whose /proc/<pid>/<proc_file> has `wanted` as one NUL field."""
+    wanted = wanted.encode()
     found = []
     for entry in os.listdir('/proc'):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            with open('/proc/%s/cmdline' % entry, 'rb') as f:
-                args = f.read().split(b'\0')
+            with open('/proc/%s/%s' % (entry, proc_file), 'rb') as f:
+                fields = f.read().split(b'\0')
         except OSError:
             continue
-        if wanted in args:
+        if wanted in fields:
             found.append(int(entry))
     return found
+
+
+def pids_with_argument(argument):
+    """PIDs of processes that have `argument` as one of their arguments."""
+    return _pids_with('cmdline', argument)
 
 
 def pids_with_environment(name, value):
     """PIDs of processes whose environment has name=value."""
-    wanted = ('%s=%s' % (name, value)).encode()
-    found = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open('/proc/%s/environ' % entry, 'rb') as f:
-                env = f.read().split(b'\0')
-        except OSError:
-            continue
-        if wanted in env:
-            found.append(int(entry))
-    return found
+    return _pids_with('environ', '%s=%s' % (name, value))
 
 
 def rss_bytes(pid):
