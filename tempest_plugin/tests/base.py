@@ -203,18 +203,19 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         self.backups_client.delete_backup(backup_id)
         self.backups_client.wait_for_resource_deletion(backup_id)
 
-    def restore(self, backup, volume_id=None):
+    def restore(self, backup, volume_id=None, client=None):
         """Restore a backup to a new volume or onto volume_id.
 
         Returns the id of the restored volume; a new one is cleaned up.
         Fails (an assertion, so known bugs can be expected failures) when
-        the restore ends in error.
+        the restore ends in error. client: the backups client that sees
+        the backup (an imported one belongs to the admin's project).
         """
+        client = client or self.backups_client
         kwargs = {'volume_id': volume_id} if volume_id else {}
-        restore = self.backups_client.restore_backup(
-            backup['id'], **kwargs)['restore']
+        restore = client.restore_backup(backup['id'], **kwargs)['restore']
         if volume_id:
-            return self._wait_restored(backup, restore['volume_id'])
+            return self._wait_restored(backup, restore['volume_id'], client)
         return self.track_restored_volume(restore, backup)
 
     def track_restored_volume(self, restore, backup=None):
@@ -228,7 +229,7 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
             restore['backup_id'])['backup']
         return self._wait_restored(backup, target)
 
-    def _wait_restored(self, backup, target):
+    def _wait_restored(self, backup, target, client=None):
         try:
             waiters.wait_for_volume_resource_status(
                 self.volumes_client, target, 'available')
@@ -238,7 +239,7 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
             self.fail('restore of backup %s (container %s) into volume %s '
                       'ended in %s: %s' % (backup['id'], backup['container'],
                                            target, status, exc))
-        self.wait_backup(backup['id'])
+        self.wait_backup(backup['id'], client=client)
         return target
 
     # -- backend checks ----------------------------------------------------

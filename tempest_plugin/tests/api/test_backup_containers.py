@@ -70,7 +70,7 @@ class CinderBackupLabExportImportTest(base.BaseCinderBackupLabTest):
 
     Steps per driver: write data, back up, export the record (admin),
     import it under a new id (the original id still exists), restore the
-    imported backup to a new volume and compare checksums.
+    imported backup (admin) onto a new volume and compare checksums.
     """
 
     credentials = ['primary', 'admin']
@@ -108,8 +108,12 @@ class CinderBackupLabExportImportTest(base.BaseCinderBackupLabTest):
         self.wait_backup(new_id, client=self.admin_backups_client)
         imported = self.admin_backups_client.show_backup(new_id)['backup']
         self.assertEqual(backup['container'], imported['container'])
-        restored = self.restore(imported)
-        self.assertEqual(checksum, self.volume_checksum(restored))
+        # The import belongs to the admin's project: restore it as admin
+        # onto a volume of ours.
+        target = self.create_test_volume()
+        self.restore(imported, volume_id=target['id'],
+                     client=self.admin_backups_client)
+        self.assertEqual(checksum, self.volume_checksum(target['id']))
 
     @decorators.idempotent_id('0b02c530-b533-4a58-80e1-91e038037fec')
     def test_ceph_export_import_restore(self):
