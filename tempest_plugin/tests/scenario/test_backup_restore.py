@@ -5,7 +5,7 @@ from tempest.lib import decorators
 from tempest_plugin.tests import base
 
 
-class CinderBackupLabRestoreTest(base.BaseCinderBackupLabTest):
+class _RestoreBase(base.BaseCinderBackupLabTest):
     """Restore to a new volume and onto the existing volume.
 
     Steps per driver and container: write data (checksum A), back up,
@@ -28,6 +28,10 @@ class CinderBackupLabRestoreTest(base.BaseCinderBackupLabTest):
         self.assertEqual(at_backup, self.volume_checksum(restored))
         self.restore(backup, volume_id=volume['id'])
         self.assertEqual(at_backup, self.volume_checksum(volume['id']))
+
+
+class CinderBackupLabCephRestoreTest(_RestoreBase):
+    """The restore steps, from the default and another pool (Ceph)."""
 
     @decorators.idempotent_id('9231a918-e381-43b7-ab15-f841539a083e')
     def test_ceph_restore_from_default_pool(self):
@@ -53,6 +57,10 @@ class CinderBackupLabRestoreTest(base.BaseCinderBackupLabTest):
             'backup_ceph_pool cannot be restored (_get_restore_point opens '
             'backup_ceph_pool; ImageNotFound, error_restoring)',
             self._restore_checks, base.CEPH, pools[1])
+
+
+class CinderBackupLabSwiftRestoreTest(_RestoreBase):
+    """The restore steps, for each container of the Swift driver."""
 
     @decorators.idempotent_id('2157f61d-4e1c-4c45-ba9e-9a5f77c12276')
     def test_swift_restore_from_each_container(self):

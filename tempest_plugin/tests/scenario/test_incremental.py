@@ -6,7 +6,7 @@ from tempest.lib import exceptions as lib_exc
 from tempest_plugin.tests import base
 
 
-class CinderBackupLabIncrementalTest(base.BaseCinderBackupLabTest):
+class _IncrementalBase(base.BaseCinderBackupLabTest):
     """Full, change, incremental, change, incremental; restore each.
 
     Steps per container: write data and take a full backup, write more and
@@ -42,17 +42,6 @@ class CinderBackupLabIncrementalTest(base.BaseCinderBackupLabTest):
         for backup, _ in points:
             self.assert_backup_gone(driver, backup)
 
-    @decorators.idempotent_id('dd59f695-44ad-4f68-a910-d0e17c17d2f5')
-    def test_ceph_chain_in_default_pool(self):
-        self.skip_unless_driver(base.CEPH)
-        self._chain(base.CEPH, None)
-
-    @decorators.idempotent_id('18e7240a-4704-4edf-acca-06adf859d206')
-    def test_swift_chain_in_each_container(self):
-        self.skip_unless_driver(base.SWIFT)
-        for container in self.containers(base.SWIFT):
-            self._chain(base.SWIFT, container)
-
     def _across_containers(self, driver):
         """Parent in the first container, incremental asked for the second.
 
@@ -69,23 +58,18 @@ class CinderBackupLabIncrementalTest(base.BaseCinderBackupLabTest):
         return volume, changed, self.backups_client.show_backup(
             child['id'])['backup']
 
-    @decorators.idempotent_id('520ccf50-a5a8-445b-a078-4f75185153e0')
-    def test_swift_incremental_into_another_container(self):
-        """The chunked driver reads the parent from the parent's container.
+    def _restore_matches(self, backup, checksum):
+        restored = self.restore(backup)
+        self.assertEqual(checksum, self.volume_checksum(restored))
 
-        The child lands in the container asked for and restores to the
-        data of its time: nothing is lost.
-        """
-        self.skip_unless_driver(base.SWIFT)
-        _volume, changed, child = self._across_containers(base.SWIFT)
-        self.assertEqual('available', child['status'], child.get(
-            'fail_reason'))
-        second = self.containers(base.SWIFT)[1]
-        self.assertEqual(second, child['container'])
-        self.assertNotEqual([], self.backend_artifacts(base.SWIFT, second,
-                                                       child))
-        restored = self.restore(child)
-        self.assertEqual(changed, self.volume_checksum(restored))
+
+class CinderBackupLabCephIncrementalTest(_IncrementalBase):
+    """Incremental chains and cross-pool incrementals, Ceph driver."""
+
+    @decorators.idempotent_id('dd59f695-44ad-4f68-a910-d0e17c17d2f5')
+    def test_ceph_chain_in_default_pool(self):
+        self.skip_unless_driver(base.CEPH)
+        self._chain(base.CEPH, None)
 
     @decorators.idempotent_id('a16b98cc-0bf1-4b82-b0f8-c10c1bcf4364')
     def test_ceph_incremental_into_another_pool(self):
@@ -107,6 +91,30 @@ class CinderBackupLabIncrementalTest(base.BaseCinderBackupLabTest):
             'backup_ceph_pool cannot be restored',
             self._restore_matches, child, changed)
 
-    def _restore_matches(self, backup, checksum):
-        restored = self.restore(backup)
-        self.assertEqual(checksum, self.volume_checksum(restored))
+
+class CinderBackupLabSwiftIncrementalTest(_IncrementalBase):
+    """Incremental chains and cross-container incrementals, Swift driver."""
+
+    @decorators.idempotent_id('18e7240a-4704-4edf-acca-06adf859d206')
+    def test_swift_chain_in_each_container(self):
+        self.skip_unless_driver(base.SWIFT)
+        for container in self.containers(base.SWIFT):
+            self._chain(base.SWIFT, container)
+
+    @decorators.idempotent_id('520ccf50-a5a8-445b-a078-4f75185153e0')
+    def test_swift_incremental_into_another_container(self):
+        """The chunked driver reads the parent from the parent's container.
+
+        The child lands in the container asked for and restores to the
+        data of its time: nothing is lost.
+        """
+        self.skip_unless_driver(base.SWIFT)
+        _volume, changed, child = self._across_containers(base.SWIFT)
+        self.assertEqual('available', child['status'], child.get(
+            'fail_reason'))
+        second = self.containers(base.SWIFT)[1]
+        self.assertEqual(second, child['container'])
+        self.assertNotEqual([], self.backend_artifacts(base.SWIFT, second,
+                                                       child))
+        restored = self.restore(child)
+        self.assertEqual(changed, self.volume_checksum(restored))
