@@ -57,6 +57,10 @@ class Supervisor:
             'childlogdir = %s' % self.log_dir,
             'nodaemon = false',
             'minfds = 4096',
+            # setproctitle (gunicorn, oslo.service) would otherwise wipe
+            # /proc/<pid>/environ, where "up" finds the daemons a killed
+            # supervisord left behind (SUPERVISOR_SERVER_URL).
+            'environment = SPT_NOENV="1"',
             '',
             '[rpcinterface:supervisor]',
             'supervisor.rpcinterface_factory = '

@@ -34,6 +34,10 @@ class SupervisorConfigTest(testtools.TestCase):
                          parser['unix_http_server']['file'])
         self.assertEqual('0700', parser['unix_http_server']['chmod'])
         self.assertNotIn('inet_http_server', parser.sections())
+        # Orphans are found by supervisord's environment marker: no child
+        # may let setproctitle wipe its environ.
+        self.assertIn('SPT_NOENV="1"',
+                      parser['supervisord']['environment'])
 
 
 class CredentialsTest(testtools.TestCase):
