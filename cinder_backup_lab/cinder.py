@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 
+from cinder_backup_lab import keystone
 from cinder_backup_lab import rgw
 from cinder_backup_lab import services
 from cinder_backup_lab import utils
@@ -151,6 +152,8 @@ def render_cinder_conf(s):
             ('service_down_time', str(max(60, 6 * s.report_interval))),
             # Stop within seconds even when RabbitMQ is gone (restart).
             ('graceful_shutdown_timeout', '15'),
+            # First capability report right at start, not up to 60 s later.
+            ('periodic_fuzzy_delay', '0'),
             # Any c-bak of the requested AZ may take a backup: each AZ
             # holds c-bak of one driver only.
             ('backup_use_same_host', 'false'),
@@ -428,7 +431,8 @@ class Cinder:
                  '--workers', str(c.cinder.api_workers),
                  '--threads', '4', '--worker-class', 'gthread',
                  '--timeout', '300', '--keep-alive', '5',
-                 '--name', 'cinder-api',
+                 '--name', 'cinder-api', '--pid',
+                 keystone.gunicorn_pid_file(c.state_dir, 'cinder-api'),
                  'cinder_backup_lab.wsgi_cinder:application'],
                 environment=dict(env, CINDER_BACKUP_LAB_CINDER_CONF=p.conf,
                                  CINDER_BACKUP_LAB_API_LOG=p.log(

@@ -75,9 +75,7 @@ class Lab:
         return os.path.join(self.state_dir, 'lab.json')
 
     def programs(self):
-        return (self.cluster.programs() + self.database.programs()
-                + self.messaging.programs() + self.keystone.programs()
-                + self.cinder.programs())
+        return self.cluster.programs() + self.openstack.programs()
 
     # -- checks before anything is touched ----------------------------------
     def _created_record(self):
@@ -212,6 +210,7 @@ class Lab:
         """Stop every daemon, then supervisord. Data stays."""
         if not self.supervisor.is_running():
             self._kill_strays()
+            self.openstack.kill_strays()
             return False
         for prog in reversed(self.programs()):
             self.supervisor.stop_program(prog.name)
@@ -246,6 +245,7 @@ class Lab:
         """Stop everything and remove all the lab made. Idempotent."""
         self.down()
         self._kill_strays()
+        self.openstack.kill_strays()
         self.cinder.remove_volume_keyring()
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
