@@ -212,6 +212,7 @@ class Lab:
             self._kill_strays()
             self.openstack.kill_strays()
             return False
+        self.openstack.stop()
         for prog in reversed(self.programs()):
             self.supervisor.stop_program(prog.name)
         self.supervisor.shutdown()

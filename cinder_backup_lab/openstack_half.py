@@ -49,6 +49,15 @@ def _children(pid):
     return out
 
 
+def _running(pid):
+    """True while pid exists and is not a zombie waiting to be reaped."""
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
+
+
 def tree_rss(pid):
     total = utils.rss_bytes(pid) or 0
     for child in _children(pid):
@@ -91,6 +100,14 @@ class OpenStackHalf:
                                     **{STATE_TAG: self.conf.state_dir})
         return progs
 
+    def stop(self):
+        """Stop the half in dependency order, each layer in parallel."""
+        sup = self.lab.supervisor
+        sup.stop_programs([p.name for p in self.lab.cinder.programs()])
+        sup.stop_programs(['keystone'])
+        sup.stop_programs(['rabbitmq', 'mariadb', 'memcached'])
+        sup.stop_programs(['epmd'])
+
     def kill_strays(self, timeout=60):
         """End this half's processes left without their supervisord."""
         tag = ('%s=%s' % (STATE_TAG, self.conf.state_dir)).encode() + b'\0'
@@ -120,9 +137,9 @@ class OpenStackHalf:
                 pass
         deadline = time.monotonic() + timeout
         for pid in pids:
-            while utils.pid_alive(pid) and time.monotonic() < deadline:
+            while _running(pid) and time.monotonic() < deadline:
                 time.sleep(0.3)
-            if utils.pid_alive(pid):
+            if _running(pid):
                 LOG.info('pid %d ignored SIGTERM; killing it', pid)
                 os.kill(pid, signal.SIGKILL)
         return pids
