@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 
+from cinder_backup_lab import keystone
 from cinder_backup_lab import rgw
 from cinder_backup_lab import services
 from cinder_backup_lab import utils
@@ -33,6 +34,14 @@ RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
 # Where os-brick looks for the key of an RBD volume's user when Cinder
 # does not pass one in the connection info (it does not since OSSN-0085).
 OS_BRICK_KEYRING = '/etc/ceph/%s.client.%s.keyring'
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def venv_bin(name):
@@ -151,6 +160,8 @@ def render_cinder_conf(s):
             ('service_down_time', str(max(60, 6 * s.report_interval))),
             # Stop within seconds even when RabbitMQ is gone (restart).
             ('graceful_shutdown_timeout', '15'),
+            # First capability report right at start, not up to 60 s later.
+            ('periodic_fuzzy_delay', '0'),
             # Any c-bak of the requested AZ may take a backup: each AZ
             # holds c-bak of one driver only.
             ('backup_use_same_host', 'false'),
@@ -351,6 +362,8 @@ class Cinder:
         self.messaging = messaging
         self.cluster = cluster
         self.paths = Paths(conf.state_dir)
+        # Where os-brick looks for keyrings (tests point it elsewhere).
+        self.os_brick_dir = os.path.dirname(OS_BRICK_KEYRING)
 
     # -- settings ---------------------------------------------------------
     def common_settings(self):
@@ -414,41 +427,66 @@ class Cinder:
         self.place_volume_keyring()
         return changed
 
+    def os_brick_keyring(self, user):
+        return os.path.join(self.os_brick_dir,
+                            os.path.basename(OS_BRICK_KEYRING
+                                             % ('ceph', user)))
+
+    def _keyring_owner_path(self, dst):
+        return dst + '.cinder-backup-lab-owner'
+
     def place_volume_keyring(self):
         """Put client.<volume_user>'s keyring where os-brick reads it.
 
         c-bak opens the RBD volumes through os-brick, which reads
-        /etc/ceph/<cluster>.client.<user>.keyring. Returns the path.
+        /etc/ceph/<cluster>.client.<user>.keyring: one file per user name
+        for the whole machine. A marker next to it names the lab that
+        wrote it; a second lab with the same volume_user is refused
+        instead of silently replacing the first lab's key (which breaks
+        the first lab's backups and restores). Returns the path.
         """
         user = self.conf.ceph.volume_user
         src = self.cluster.paths.keyring('client.%s' % user)
-        dst = OS_BRICK_KEYRING % ('ceph', user)
+        dst = self.os_brick_keyring(user)
+        owner_path = self._keyring_owner_path(dst)
         os.makedirs(os.path.dirname(dst), mode=0o755, exist_ok=True)
         with open(src) as f:
             wanted = f.read()
-        try:
-            with open(dst) as f:
-                current = f.read()
-        except OSError:
-            current = None
+        current = _read(dst)
+        owner = (_read(owner_path) or '').strip()
+        if current is not None and current != wanted and \
+                owner != self.conf.state_dir:
+            other_lab_key = owner and _read(os.path.join(
+                owner, 'ceph', 'keyrings', 'ceph.client.%s.keyring' % user))
+            if not owner or other_lab_key == current:
+                raise utils.LabError(
+                    '%s holds another key for client.%s (%s); os-brick '
+                    'reads one keyring per user name on a machine, so two '
+                    'labs cannot share a volume_user: give this lab another '
+                    '[ceph] volume_user%s' % (
+                        dst, user,
+                        'written by the lab in %s' % owner if owner else
+                        'not written by a lab of this version',
+                        ', or run "cinder-backup-lab clean" for the other '
+                        'lab' if owner else ', or remove the file if it is '
+                        'stale'))
         if current != wanted:
             utils.write_file(dst, wanted, 0o600)
         os.chmod(dst, 0o600)
+        utils.write_if_changed(owner_path, self.conf.state_dir + '\n', 0o644)
         return dst
 
     def remove_volume_keyring(self):
         """Remove the keyring copy in /etc/ceph if it is this lab's."""
         user = self.conf.ceph.volume_user
-        dst = OS_BRICK_KEYRING % ('ceph', user)
-        src = self.cluster.paths.keyring('client.%s' % user)
-        try:
-            with open(src) as a, open(dst) as b:
-                if a.read() == b.read():
-                    os.unlink(dst)
-                    return True
-        except OSError:
-            pass
-        return False
+        dst = self.os_brick_keyring(user)
+        owner_path = self._keyring_owner_path(dst)
+        if (_read(owner_path) or '').strip() != self.conf.state_dir:
+            return False
+        for path in (dst, owner_path):
+            if os.path.exists(path):
+                os.unlink(path)
+        return True
 
     # -- programs ---------------------------------------------------------
     def programs(self):
@@ -465,7 +503,8 @@ class Cinder:
                  '--workers', str(c.cinder.api_workers),
                  '--threads', '4', '--worker-class', 'gthread',
                  '--timeout', '300', '--keep-alive', '5',
-                 '--name', 'cinder-api',
+                 '--name', 'cinder-api', '--pid',
+                 keystone.gunicorn_pid_file(c.state_dir, 'cinder-api'),
                  'cinder_backup_lab.wsgi_cinder:application'],
                 environment=dict(env, CINDER_BACKUP_LAB_CINDER_CONF=p.conf,
                                  CINDER_BACKUP_LAB_API_LOG=p.log(

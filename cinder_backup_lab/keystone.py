@@ -48,6 +48,15 @@ class Paths:
         self.done = os.path.join(self.root, 'lab-setup.json')
 
 
+def gunicorn_pid_file(state_dir, name):
+    """Pid file of a gunicorn master.
+
+    gunicorn retitles its processes and overwrites their environment: the
+    pid file is how a leftover master is found.
+    """
+    return os.path.join(state_dir, 'run', 'gunicorn-%s.pid' % name)
+
+
 def public_url(conf):
     return 'http://%s:%d/v3' % (conf.bind_host, conf.keystone.port)
 
@@ -103,6 +112,7 @@ class Keystone:
              '--threads', str(c.keystone.threads),
              '--worker-class', 'gthread', '--timeout', '120',
              '--keep-alive', '5', '--name', 'keystone',
+             '--pid', gunicorn_pid_file(self.conf.state_dir, 'keystone'),
              'cinder_backup_lab.wsgi_keystone:application'],
             environment={'OS_KEYSTONE_CONFIG_FILES': self.paths.conf},
             startsecs=2)]

@@ -80,9 +80,7 @@ class Lab:
             return []
         if not self.conf.deploy_openstack:
             return self.cluster.programs()
-        return (self.cluster.programs() + self.database.programs()
-                + self.messaging.programs() + self.keystone.programs()
-                + self.cinder.programs())
+        return self.cluster.programs() + self.openstack.programs()
 
     def packages(self):
         if not self.conf.ceph.deploy:
@@ -300,6 +298,7 @@ class Lab:
         if not self.supervisor.is_running():
             self._kill_strays()
             return False
+        self.openstack.stop()
         for prog in reversed(self.programs()):
             self.supervisor.stop_program(prog.name)
         self.supervisor.shutdown()
@@ -323,6 +322,10 @@ class Lab:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+        if self.conf.deploy_openstack:
+            # gunicorn masters found by their pid files, in case their
+            # environment was lost.
+            self.openstack.kill_strays()
         for pid in sorted(pids):
             try:
                 utils.wait_for(lambda p=pid: not utils.pid_alive(p),

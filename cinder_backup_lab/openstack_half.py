@@ -5,6 +5,8 @@ and doctor checks.
 
 import logging
 import os
+import signal
+import time
 
 from cinder_backup_lab import cinder
 from cinder_backup_lab import database
@@ -20,6 +22,8 @@ LOG = logging.getLogger(__name__)
 PACKAGES = (database.PACKAGES + messaging.RABBIT_PACKAGES
             + messaging.MEMCACHED_PACKAGES)
 INFRA_PROGRAMS = ['mariadb', 'epmd', 'rabbitmq', 'memcached']
+# Environment variable that marks every process of a lab's OpenStack half.
+STATE_TAG = 'CINDER_BACKUP_LAB_STATE_DIR'
 
 
 def _children(pid):
@@ -71,6 +75,65 @@ class OpenStackHalf:
         if not changed:
             return []
         return sup.stop_programs(names)
+
+    def programs(self):
+        """The half's programs, each tagged with the lab's state dir.
+
+        The tag (an environment variable, inherited by gunicorn workers,
+        c-vol's backend process and privsep daemons) is how kill_strays
+        recognises this lab's processes, and only them.
+        """
+        lab = self.lab
+        progs = (lab.database.programs() + lab.messaging.programs()
+                 + lab.keystone.programs() + lab.cinder.programs())
+        for prog in progs:
+            prog.environment = dict(prog.environment,
+                                    **{STATE_TAG: self.conf.state_dir})
+        return progs
+
+    def stop(self):
+        """Stop the half in dependency order, each layer in parallel."""
+        sup = self.lab.supervisor
+        sup.stop_programs([p.name for p in self.lab.cinder.programs()])
+        sup.stop_programs(['keystone'])
+        sup.stop_programs(['rabbitmq', 'mariadb', 'memcached'])
+        sup.stop_programs(['epmd'])
+
+    def kill_strays(self, timeout=60):
+        """End this half's processes left without their supervisord."""
+        tag = ('%s=%s' % (STATE_TAG, self.conf.state_dir)).encode() + b'\0'
+        pids = []
+        for entry in os.listdir('/proc'):
+            if not entry.isdigit() or int(entry) == os.getpid():
+                continue
+            try:
+                with open('/proc/%s/environ' % entry, 'rb') as f:
+                    if tag in f.read() + b'\0':
+                        pids.append(int(entry))
+            except OSError:
+                continue
+        for name in ('keystone', 'cinder-api'):
+            pid = utils.read_pidfile(keystone.gunicorn_pid_file(
+                self.conf.state_dir, name))
+            if pid and utils.pid_alive(pid) and pid not in pids and \
+                    'gunicorn: master [%s]' % name in \
+                    utils.process_cmdline(pid):
+                pids.append(pid)
+        for pid in pids:
+            LOG.info('stopping leftover %s (pid %d)',
+                     utils.process_cmdline(pid)[:60], pid)
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        for pid in pids:
+            while utils.pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.3)
+            if utils.pid_alive(pid):
+                LOG.info('pid %d ignored SIGTERM; killing it', pid)
+                os.kill(pid, signal.SIGKILL)
+        return pids
 
     def per_user(self):
         return (self.conf.backup_swift.auth == 'per_user'
@@ -150,7 +213,17 @@ class OpenStackHalf:
             note(lab.cinder.remove_stale_backup_services(api),
                  'stale c-bak services removed')
             if [n for n in started if n != 'cinder-api']:
-                lab.cinder.wait_scheduler_accepts(offset)
+                try:
+                    lab.cinder.wait_scheduler_accepts(offset, timeout=20)
+                except utils.LabError as exc:
+                    # Started together, a service may have published before
+                    # the scheduler listened; a restarted scheduler asks
+                    # every service for its capabilities.
+                    LOG.info('%s; restarting cinder-scheduler', exc)
+                    offset = lab.cinder.log_offset()
+                    lab.supervisor.stop_programs(['cinder-scheduler'])
+                    lab.supervisor.start_programs(['cinder-scheduler'])
+                    lab.cinder.wait_scheduler_accepts(offset, timeout=90)
             lab.cinder.wait_services_placed(api)
         with timer.phase('outputs'):
             outputs.write_outputs(self.conf, lab.passwords,

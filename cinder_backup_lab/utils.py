@@ -110,13 +110,20 @@ def write_file(path, content, mode=0o644, owner=None):
 
 
 def pid_alive(pid):
+    """True while the process runs; a zombie (exited, unreaped) is gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            # The state follows the parenthesised name, which may hold
+            # spaces ("gunicorn: master").
+            return f.read().rpartition(')')[2].split()[0] != 'Z'
+    except (OSError, IndexError):
+        return False
 
 
 def read_pidfile(path):
