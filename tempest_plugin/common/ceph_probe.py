@@ -12,6 +12,10 @@ import contextlib
 from tempest_plugin.common import volume_data
 
 
+class PoolMissing(AssertionError):
+    """A pool the configuration names is not in the cluster."""
+
+
 class CephProbe:
     def __init__(self, conffile, user, keyring=None, volumes_pool='volumes'):
         self.conffile = conffile
@@ -28,7 +32,14 @@ class CephProbe:
                               conf=conf)
         cluster.connect(timeout=30)
         try:
-            with cluster.open_ioctx(pool) as ioctx:
+            try:
+                ioctx = cluster.open_ioctx(pool)
+            except rados.ObjectNotFound:
+                raise PoolMissing(
+                    'Ceph pool %r does not exist in the cluster of %s: the '
+                    'deployment lost it, or [cinder_backup_lab] names a pool '
+                    'it never had' % (pool, self.conffile))
+            with ioctx:
                 yield ioctx
         finally:
             cluster.shutdown()
