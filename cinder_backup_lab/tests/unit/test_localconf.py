@@ -118,9 +118,9 @@ class RenderTest(testtools.TestCase):
 
     def test_host_ip_and_branches(self):
         lines = _lines(localconf.render(_opts(
-            host_ip='10.0.0.7', branch='stable/2025.1',
+            host_ip='192.0.2.7', branch='stable/2025.1',
             plugin_branch='stable/2025.1')))
-        self.assertIn('HOST_IP=10.0.0.7', lines)
+        self.assertIn('HOST_IP=192.0.2.7', lines)
         self.assertIn('SERVICE_HOST=$HOST_IP', lines)
         self.assertIn('VERSION=stable/2025.1', lines)
         self.assertIn('CINDER_BRANCH=$VERSION', lines)
