@@ -9,10 +9,16 @@ import sys
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
+from cinder_backup_lab.checks import demo
+from cinder_backup_lab.checks import doctor
+from cinder_backup_lab.checks import leftovers
 from cinder_backup_lab import config
-from cinder_backup_lab import lab as lab_mod
-from cinder_backup_lab import localconf
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.fronts import devstack
+from cinder_backup_lab.fronts import lab
+from cinder_backup_lab.fronts import localconf
+from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.host import processes
 
 LOG = logging.getLogger('cinder_backup_lab')
 
@@ -45,9 +51,9 @@ def print_status(status):
     for svc in status['services']:
         print(fmt % (
             svc['name'], svc['state'], svc['pid'] or '-',
-            utils.human_bytes(svc['rss_bytes']), svc.get('az') or '',
+            processes.human_bytes(svc['rss_bytes']), svc.get('az') or '',
             svc.get('driver') or ''))
-    print(fmt % ('total', '', '', utils.human_bytes(
+    print(fmt % ('total', '', '', processes.human_bytes(
         status['rss_total_bytes']), '', ''))
     print('(rss includes child processes: gunicorn workers, privsep '
           'daemons)')
@@ -67,11 +73,14 @@ def print_status(status):
     for pool, state in status['pools'].items():
         print('pool %-18s %s' % (pool, state))
     rgw = status['rgw']
-    print('rgw:         %s (%s; swift v1 auth %s)' % (
-        rgw['endpoint'], 'answering' if rgw['answering'] else 'DOWN',
-        'ok' if rgw['swift_auth_v1'] else 'FAILING'))
-    print('swift:       auth %s  user %s  storage %s' % (
-        rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
+    if rgw is None:
+        print('rgw:         not deployed (profile %s)' % status['profile'])
+    else:
+        print('rgw:         %s (%s; swift v1 auth %s)' % (
+            rgw['endpoint'], 'answering' if rgw['answering'] else 'DOWN',
+            'ok' if rgw['swift_auth_v1'] else 'FAILING'))
+        print('swift:       auth %s  user %s  storage %s' % (
+            rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
     os_ = status.get('openstack', {})
     if os_:
         print('keystone:    %s (%s)' % (os_['keystone_url'], 'answering'
@@ -93,8 +102,8 @@ def main(argv=None):
         prog='cinder-backup-lab', description=__doc__)
     parser.add_argument(
         '--config-file', action='append', default=None,
-        help='lab config file (oslo.config INI); default %s if it exists'
-        % config.DEFAULT_CONFIG_FILE)
+        help='lab config file (oslo.config INI); default $%s, else %s if '
+        'it exists' % (config.CONFIG_ENV, config.DEFAULT_CONFIG_FILE))
     parser.add_argument('-v', '--verbose', action='store_true',
                         help='show debug messages (never secrets)')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -147,14 +156,19 @@ def main(argv=None):
     tp.add_argument('--regex', default=None,
                     help='test regex (default: the upstream backup tests)')
     tp.add_argument('--concurrency', type=int, default=2)
+    tw = sub.add_parser('tempest-workspace', help='make DIR a Tempest '
+                        'workspace for this venv\'s Tempest (what '
+                        '"tempest init" writes, without its registry)')
+    tw.add_argument('directory', metavar='DIR')
     args = parser.parse_args(argv)
     if args.command == 'localconf':
         # Needs no lab config: it renders a file for another machine.
         return localconf.command(args)
+    if args.command == 'tempest-workspace':
+        print(tempest_conf.write_workspace(args.directory))
+        return 0
 
-    files = args.config_file
-    if files is None and os.path.exists(config.DEFAULT_CONFIG_FILE):
-        files = [config.DEFAULT_CONFIG_FILE]
+    files = args.config_file or config.default_config_files()
     try:
         conf = config.load(config_files=files)
     except (config.ConfigError, cfg.Error) as exc:
@@ -162,83 +176,9 @@ def main(argv=None):
               file=sys.stderr)
         return 2
     _setup_logging(conf, args.verbose)
-    lab = lab_mod.Lab(conf)
     try:
-        if args.command == 'check-config':
-            errors = config.validate(conf)
-            for err in errors:
-                print('error: %s' % err, file=sys.stderr)
-            if not errors:
-                print('config OK')
-            return 1 if errors else 0
-        if args.command in ('configure-cinder', 'tempest-conf'):
-            from cinder_backup_lab import external
-            if args.command == 'configure-cinder':
-                path = args.cinder_conf
-                changed = external.configure_cinder(
-                    conf, path, driver=args.driver,
-                    availability_zone=args.availability_zone,
-                    backup_host=args.backup_host,
-                    volume_backend=args.volume_backend)
-            else:
-                path = args.tempest_conf
-                changed = external.tempest_conf(conf, path)
-            # Names only: values may be secrets.
-            print('%s: %s' % (path, ', '.join(
-                '[%s] %s' % c for c in changed) or 'already up to date'))
-            return 0
-        if args.command == 'up':
-            timer = lab.up()
-            print(timer.table())
-            if not conf.ceph.deploy:
-                print('\nexisting Ceph cluster reachable; pools present')
-                return 0
-            status = lab.status()
-            print('')
-            print_status(status)
-            if not lab.changed:
-                print('\nlab was already up: nothing changed')
-            return 0 if lab.healthy(status) else 1
-        if args.command == 'down':
-            print('lab stopped' if lab.down() else 'lab was not running')
-            return 0
-        if args.command == 'clean':
-            print('lab removed' if lab.clean() else 'nothing to clean')
-            return 0
-        if args.command == 'doctor':
-            problems = lab.openstack.doctor(lab.status())
-            for problem in problems:
-                print('problem: %s' % problem)
-            if not problems:
-                print('no problems found')
-            return 1 if problems else 0
-        if args.command == 'demo':
-            from cinder_backup_lab import demo as demo_mod
-            result = demo_mod.Demo(lab, size_gb=args.size_gb,
-                                   keep=args.keep).run()
-            print(result.table())
-            return 0 if result.ok else 1
-        if args.command == 'leftovers':
-            from cinder_backup_lab import leftovers
-            found = leftovers.find(lab)
-            for item in found:
-                print('leftover: %s' % item)
-            print('%d leftovers' % len(found))
-            return 1 if found else 0
-        if args.command == 'tempest-upstream':
-            from cinder_backup_lab import outputs
-            kwargs = {'concurrency': args.concurrency}
-            if args.regex:
-                kwargs['regex'] = args.regex
-            return outputs.run_upstream_tempest(conf, **kwargs)
-        if args.command == 'status':
-            status = lab.status()
-            if args.json:
-                print(json.dumps(status, indent=2, sort_keys=True))
-            else:
-                print_status(status)
-            return 0 if lab.healthy(status) else 1
-    except utils.LabError as exc:
+        return run_command(args, conf)
+    except errors.LabError as exc:
         LOG.error('error: %s', exc)
         return 1
     except ks_exc.ClientException as exc:
@@ -246,7 +186,86 @@ def main(argv=None):
                   'service logs in %s', exc,
                   os.path.join(conf.state_dir, 'log'))
         return 1
+
+
+def run_command(args, conf):
+    """Run one subcommand with a loaded config; its exit code."""
+    if args.command == 'check-config':
+        problems = config.validate(conf)
+        for problem in problems:
+            print('error: %s' % problem, file=sys.stderr)
+        if not problems:
+            print('config OK')
+        return 1 if problems else 0
+    if args.command == 'configure-cinder':
+        return _print_changes(args.cinder_conf, devstack.configure_cinder(
+            conf, args.cinder_conf, driver=args.driver,
+            availability_zone=args.availability_zone,
+            backup_host=args.backup_host,
+            volume_backend=args.volume_backend))
+    if args.command == 'tempest-conf':
+        return _print_changes(args.tempest_conf, devstack.edit_tempest_conf(
+            conf, args.tempest_conf))
+    if args.command == 'tempest-upstream':
+        kwargs = {'concurrency': args.concurrency}
+        if args.regex:
+            kwargs['regex'] = args.regex
+        return tempest_conf.run_upstream_tempest(conf, **kwargs)
+
+    the_lab = lab.Lab(conf)
+    if args.command == 'up':
+        timer = the_lab.up()
+        print(timer.table())
+        if not conf.ceph.deploy:
+            print('\nexisting Ceph cluster reachable; pools present')
+            return 0
+        status = the_lab.status()
+        print('')
+        print_status(status)
+        if not the_lab.changed:
+            print('\nlab was already up: nothing changed')
+        return 0 if the_lab.healthy(status) else 1
+    if args.command == 'down':
+        print('lab stopped' if the_lab.down() else 'lab was not running')
+        return 0
+    if args.command == 'clean':
+        print('lab removed' if the_lab.clean() else 'nothing to clean')
+        return 0
+    if args.command == 'status':
+        status = the_lab.status()
+        if args.json:
+            print(json.dumps(status, indent=2, sort_keys=True))
+        else:
+            print_status(status)
+        return 0 if the_lab.healthy(status) else 1
+    if args.command == 'doctor':
+        found = doctor.problems(conf, the_lab.status(),
+                                the_lab.openstack.admin_api(),
+                                the_lab.storage.cluster.pools)
+        for problem in found:
+            print('problem: %s' % problem)
+        if not found:
+            print('no problems found')
+        return 1 if found else 0
+    if args.command == 'demo':
+        result = demo.Demo(conf, the_lab.openstack, size_gb=args.size_gb,
+                           keep=args.keep).run()
+        print(result.table())
+        return 0 if result.ok else 1
+    if args.command == 'leftovers':
+        found = leftovers.find(conf, the_lab.openstack.admin_api())
+        for item in found:
+            print('leftover: %s' % item)
+        print('%d leftovers' % len(found))
+        return 1 if found else 0
     return 2
+
+
+def _print_changes(path, changed):
+    # Names only: values may be secrets.
+    print('%s: %s' % (path, ', '.join('[%s] %s' % c for c in changed)
+                      or 'already up to date'))
+    return 0
 
 
 if __name__ == '__main__':

@@ -7,14 +7,48 @@ touched.
 """
 
 import ipaddress
+import os
 import pwd
 import re
 
 from oslo_config import cfg
 
 DEFAULT_CONFIG_FILE = '/etc/cinder-backup-lab/lab.conf'
+# Names the lab config file when no --config-file is given (tests, tools).
+CONFIG_ENV = 'CINDER_BACKUP_LAB_CONFIG'
 
-PROFILES = ('ceph', 'swift', 'both')
+# Backup drivers of the lab, and the profiles that choose among them.
+CEPH = 'ceph'
+SWIFT = 'swift'
+PROFILES = (CEPH, SWIFT, 'both')
+
+
+def backup_drivers(conf):
+    """The backup drivers the profile deploys, Ceph first."""
+    return [d for d in (CEPH, SWIFT) if conf.profile in (d, 'both')]
+
+
+def swift_containers(conf):
+    """Swift containers the lab backs up into.
+
+    The driver's default container first, then a second one: the seed
+    notes' two containers.
+    """
+    first = conf.backup_swift.container
+    return [first] + [c for c in ('volumebackups', 'backups')
+                      if c != first][:1]
+
+
+def uses_rgw(conf):
+    """RGW is deployed for the Swift backup driver only."""
+    return SWIFT in backup_drivers(conf)
+
+
+def swift_per_user(conf):
+    """The Swift driver authenticates with each caller's Keystone token."""
+    return (SWIFT in backup_drivers(conf)
+            and conf.backup_swift.auth == 'per_user')
+
 
 default_opts = [
     cfg.StrOpt('state_dir', default='/var/lib/cinder-backup-lab',
@@ -449,8 +483,7 @@ def validate_contract(conf):
             errors.append('[ceph] %s %r is not an http(s) URL'
                           % (opt, value))
     rk = conf.rgw_keystone
-    per_user = (conf.backup_swift.auth == 'per_user'
-                and conf.profile in ('swift', 'both'))
+    per_user = swift_per_user(conf)
     if conf.deploy_openstack:
         if rk.url or rk.user or rk.password:
             errors.append('[rgw_keystone] is only used with '
@@ -526,11 +559,12 @@ PORT_OWNERS = {'ceph-mon-v1': 'ceph-mon', 'rabbitmq-dist': 'rabbitmq'}
 
 def lab_ports(conf):
     """Map of service name to the TCP port it listens on."""
-    ports = {'ceph-mon': conf.ceph.mon_port,
-             'ceph-mon-v1': conf.ceph.mon_port_v1,
-             'radosgw': conf.rgw.port}
     if not conf.ceph.deploy:
         return {}
+    ports = {'ceph-mon': conf.ceph.mon_port,
+             'ceph-mon-v1': conf.ceph.mon_port_v1}
+    if uses_rgw(conf):
+        ports['radosgw'] = conf.rgw.port
     if not conf.deploy_openstack:
         return ports
     ports.update({'mariadb': conf.database.port,
@@ -541,6 +575,16 @@ def lab_ports(conf):
                   'keystone': conf.keystone.port,
                   'cinder-api': conf.cinder.api_port})
     return ports
+
+
+def default_config_files():
+    """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists."""
+    path = os.environ.get(CONFIG_ENV)
+    if path:
+        return [path]
+    if os.path.exists(DEFAULT_CONFIG_FILE):
+        return [DEFAULT_CONFIG_FILE]
+    return []
 
 
 class ConfigError(Exception):

@@ -132,10 +132,3 @@ class CephProbe:
                 img.diff_iterate(0, size, None, collect)
                 return volume_data.sparse_sha256(
                     size, extents, lambda off, ln: img.read(off, ln))
-
-    def volume_size(self, volume_id):
-        import rbd
-        with self.ioctx(self.volumes_pool) as ioctx:
-            with rbd.Image(ioctx, 'volume-%s' % volume_id,
-                           read_only=True) as img:
-                return img.size()

@@ -7,13 +7,26 @@ The Swift backup driver names a backup's objects
 
 
 class SwiftProbe:
-    def __init__(self, auth_url, user, key):
+    """Objects in RGW's Swift API, seen as Cinder's Swift driver sees them.
+
+    With Swift v1 credentials (single_user), or with a storage URL and a
+    token (per_user: the account of the token's project).
+    """
+
+    def __init__(self, auth_url=None, user=None, key=None, storage_url=None,
+                 token=None):
         self.auth_url = auth_url
         self.user = user
         self.key = key
+        self.storage_url = storage_url
+        self.token = token
 
     def _connection(self):
         import swiftclient
+        if self.token:
+            return swiftclient.Connection(preauthurl=self.storage_url,
+                                          preauthtoken=self.token,
+                                          retries=2, timeout=60)
         return swiftclient.Connection(authurl=self.auth_url, user=self.user,
                                       key=self.key, auth_version='1',
                                       retries=2, timeout=60)
@@ -41,18 +54,8 @@ class SwiftProbe:
             conn.close()
         return [c['name'] for c in listing]
 
-    def backup_objects(self, container, volume_id, backup_id):
+    def backup_objects(self, container, volume_id, backup_id=None):
+        """Objects of a volume's backups (of one backup when given)."""
         names = self.objects(container, prefix='volume_%s/' % volume_id)
-        return [n for n in names if '_backup_%s' % backup_id in n]
-
-    def delete_container_if_empty(self, container):
-        """Cinder leaves the (empty) container after the last delete."""
-        import swiftclient
-        conn = self._connection()
-        try:
-            conn.delete_container(container)
-        except swiftclient.ClientException as exc:
-            if exc.http_status not in (404, 409):
-                raise
-        finally:
-            conn.close()
+        return [n for n in names
+                if backup_id is None or '_backup_%s' % backup_id in n]

@@ -8,9 +8,9 @@ import sys
 
 import testtools
 
-from cinder_backup_lab import ceph
 from cinder_backup_lab import config
-from cinder_backup_lab import rgw
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import rgw
 
 CONFIG_ENV = 'CINDER_BACKUP_LAB_CONFIG'
 MiB = 1024 * 1024

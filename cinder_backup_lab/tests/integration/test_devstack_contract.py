@@ -16,11 +16,11 @@ import shutil
 import stat
 import tempfile
 
-from cinder_backup_lab import ceph
-from cinder_backup_lab import cinder
 from cinder_backup_lab import config
-from cinder_backup_lab import external
-from cinder_backup_lab import outputs
+from cinder_backup_lab.fronts import devstack
+from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.tests.integration import base
 
 
@@ -100,11 +100,11 @@ class DevStackContractTest(base.LabTestCase):
                                 config_files=self.files)
         self.assertEqual(0, rc, out + err)
         written = _ini(path)
-        own = _ini(outputs.Paths(self.conf.state_dir).tempest_conf)
+        own = _ini(tempest_conf.Paths(self.conf.state_dir).tempest_conf)
         # Only the group's own options (configparser mixes [DEFAULT] in);
         # compared by digest so a failure never prints the Swift key.
-        self.assertEqual(_group_digest(own, outputs.TEMPEST_GROUP),
-                         _group_digest(written, outputs.TEMPEST_GROUP))
+        self.assertEqual(_group_digest(own, tempest_conf.TEMPEST_GROUP),
+                         _group_digest(written, tempest_conf.TEMPEST_GROUP))
         self.assertEqual('admin', written['auth']['admin_username'])
         for secret in self.lab_secrets():
             self.assertNotIn(secret, out + err)
@@ -112,15 +112,15 @@ class DevStackContractTest(base.LabTestCase):
     def test_exported_client_files_work(self):
         conf = config.load(config_files=self.files)
         cluster = ceph.Cluster(conf)
-        self.addCleanup(external.remove_exported_files, conf)
-        changed = external.export_client_files(conf, cluster.fsid())
-        self.assertIn(external.client_conf_path(conf), changed)
-        for user in external.exported_users(conf):
-            keyring = external.client_keyring_path(conf, user)
+        self.addCleanup(devstack.remove_exported_files, conf)
+        changed = devstack.export_client_files(conf, cluster.fsid())
+        self.assertIn(devstack.client_conf_path(conf), changed)
+        for user in devstack.exported_users(conf):
+            keyring = devstack.client_keyring_path(conf, user)
             self.assertEqual(0o640, stat.S_IMODE(os.stat(keyring).st_mode))
         # What the Tempest plugin gets in DevStack, used as it would.
         conf.set_override('deploy_openstack', False)
-        opts = dict(outputs.tempest_plugin_options(conf))
+        opts = dict(tempest_conf.tempest_plugin_options(conf))
         self.assertEqual(ceph.PROBE_USER, opts['ceph_probe_user'])
         import rados
         probe = rados.Rados(conffile=opts['ceph_conf'],
@@ -143,12 +143,12 @@ class DevStackContractTest(base.LabTestCase):
                     ioctx.write_full, name, b'probe')     # ... write not
         # The volume user through the exported ceph.conf alone: its
         # [client] keyring line finds ceph.client.<user>.keyring.
-        volume = rados.Rados(conffile=external.client_conf_path(conf),
+        volume = rados.Rados(conffile=devstack.client_conf_path(conf),
                              rados_id=conf.ceph.volume_user)
         volume.connect(timeout=30)
         self.addCleanup(volume.shutdown)
         self.assertIn(conf.ceph.volumes_pool, volume.list_pools())
         # clean's part: exactly what was exported goes.
-        removed = external.remove_exported_files(conf)
+        removed = devstack.remove_exported_files(conf)
         self.assertEqual(sorted(changed), sorted(removed))
         self.assertEqual([], os.listdir(self.client_dir))

@@ -13,13 +13,13 @@ import uuid
 
 import testtools
 
-from cinder_backup_lab import backends
-from cinder_backup_lab import cinder
+from cinder_backup_lab.checks import demo
+from cinder_backup_lab.checks import probes
 from cinder_backup_lab import config
-from cinder_backup_lab import demo
-from cinder_backup_lab import lab as lab_mod
-from cinder_backup_lab import rgw
-from cinder_backup_lab import secrets
+from cinder_backup_lab.fronts import lab as lab_mod
+from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.openstack import passwords
+from cinder_backup_lab.storage import rgw
 
 
 def load_lab():
@@ -135,17 +135,17 @@ class TestBadInput(LabTestCase):
         self.assertEqual(1, len(mine), problems)
         self.assertIn('Ceph pool "%s" does not exist' % pool, mine[0])
         # Nothing of it reached the backend.
-        with backends.rados_client(self.conf.state_dir,
-                                   self.conf.ceph.backup_user) as cl:
+        with probes.rados_client(self.conf.state_dir,
+                                 self.conf.ceph.backup_user) as cl:
             for p in self.conf.ceph.backup_pools:
-                self.assertEqual([], [n for n in backends.image_names(cl, p)
+                self.assertEqual([], [n for n in probes.image_names(cl, p)
                                       if vol['id'] in n])
 
 
 class TestNoSecretsInLogs(LabTestCase):
 
     def _secrets(self):
-        with open(secrets.path(self.conf.state_dir)) as f:
+        with open(passwords.path(self.conf.state_dir)) as f:
             values = dict(json.load(f))
         values['swift_key'] = rgw.load_credentials(self.conf.state_dir).key
         keyrings = self.lab.cluster.paths.keyring_dir

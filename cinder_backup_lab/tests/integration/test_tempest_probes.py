@@ -6,7 +6,7 @@ so the probes are proven to find (and not find) what they look for.
 
 import uuid
 
-from cinder_backup_lab import rgw
+from cinder_backup_lab.storage import rgw
 from cinder_backup_lab.tests.integration import base
 from tempest_plugin.common import ceph_probe
 from tempest_plugin.common import swift_probe

@@ -6,8 +6,8 @@ it alone, never in parallel with other tests of the same lab.
 
 import time
 
-from cinder_backup_lab import backends
-from cinder_backup_lab import cinder
+from cinder_backup_lab.checks import probes
+from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.tests.integration import test_openstack_lab as base
 
 
@@ -15,12 +15,12 @@ class TestDownUpKeepsBackups(base.LabTestCase):
 
     def test_backup_made_before_down_restores_after_up(self):
         src = self.volume('persist-src')
-        with backends.rados_client(self.conf.state_dir,
-                                   self.conf.ceph.volume_user) as cl:
-            with backends.open_image(cl, self.conf.ceph.volumes_pool,
-                                     'volume-%s' % src['id']) as image:
-                backends.write_pattern(image, src['id'])
-                want = backends.checksum(image)
+        with probes.rados_client(self.conf.state_dir,
+                                 self.conf.ceph.volume_user) as cl:
+            with probes.open_image(cl, self.conf.ceph.volumes_pool,
+                                   'volume-%s' % src['id']) as image:
+                probes.write_pattern(image, src['id'])
+                want = probes.checksum(image)
         backups = []
         for driver, _host, az in cinder.backup_services(self.conf):
             container = (self.conf.ceph.backup_pools[0]

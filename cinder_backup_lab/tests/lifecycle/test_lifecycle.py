@@ -8,8 +8,8 @@ import signal
 import time
 import uuid
 
+from cinder_backup_lab.host import processes
 from cinder_backup_lab.tests.integration import base
-from cinder_backup_lab import utils
 
 MiB = base.MiB
 
@@ -53,7 +53,7 @@ class LifecycleTest(base.LabTestCase):
 
     def _wait_gone(self, pid, timeout=30):
         deadline = time.monotonic() + timeout
-        while utils.pid_alive(pid):
+        while processes.pid_alive(pid):
             self.assertLess(time.monotonic(), deadline,
                             'pid %d did not exit' % pid)
             time.sleep(0.2)
@@ -66,7 +66,7 @@ class LifecycleTest(base.LabTestCase):
         rc, out, err = base.cli('down')
         self.assertEqual(0, rc, err)
         for pid in pids:
-            self.assertFalse(utils.pid_alive(pid),
+            self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after down' % pid)
         rc, _, _ = base.cli('status')
         self.assertEqual(1, rc, 'status must fail while the lab is down')
@@ -85,7 +85,7 @@ class LifecycleTest(base.LabTestCase):
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
         for pid in pids:
-            self.assertFalse(utils.pid_alive(pid),
+            self.assertFalse(processes.pid_alive(pid),
                              'orphan %d was not replaced' % pid)
         pids = self._daemon_pids()
         for pid in pids:
@@ -102,7 +102,7 @@ class LifecycleTest(base.LabTestCase):
         self.assertEqual(0, rc, err)
         self.assertIn('lab removed', out)
         for pid in pids:
-            self.assertFalse(utils.pid_alive(pid),
+            self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after clean' % pid)
         self.assertFalse(os.path.exists(self.conf.state_dir))
         rc, out, err = base.cli('clean')

@@ -2,7 +2,7 @@ import configparser
 
 import testtools
 
-from cinder_backup_lab import ceph
+from cinder_backup_lab.storage import ceph
 
 
 def _render(**overrides):

@@ -4,8 +4,8 @@ import configparser
 
 import testtools
 
-from cinder_backup_lab import cinder
 from cinder_backup_lab import config
+from cinder_backup_lab.openstack import cinder
 
 
 def parse(text):

@@ -17,16 +17,16 @@ import tempfile
 
 import testtools
 
-from cinder_backup_lab import ceph
-from cinder_backup_lab import cinder
 from cinder_backup_lab import cli
 from cinder_backup_lab import config
-from cinder_backup_lab import external
-from cinder_backup_lab import inifile
-from cinder_backup_lab import outputs
-from cinder_backup_lab import packages
-from cinder_backup_lab import rgw
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.fronts import devstack
+from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.host import inifile
+from cinder_backup_lab.host import packages
+from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import rgw
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 SWIFT_KEY = 'Sekrit-Swift-Key-0123456789'
@@ -187,7 +187,7 @@ class ConfigureCinderTest(TempDirTestCase):
 
     def _apply(self, conf, text='', **kwargs):
         path = self.write('cinder.conf', text, 0o640)
-        external.configure_cinder(conf, path, **kwargs)
+        devstack.configure_cinder(conf, path, **kwargs)
         with open(path) as f:
             return f.read()
 
@@ -272,18 +272,18 @@ class ConfigureCinderTest(TempDirTestCase):
 
     def test_single_user_without_credentials_says_what_to_do(self):
         os.unlink(rgw.credentials_path(self.state))
-        exc = self.assertRaises(utils.LabError, external.cinder_conf_changes,
+        exc = self.assertRaises(errors.LabError, devstack.cinder_conf_changes,
                                 self.conf(), driver='swift')
         self.assertIn('swift-credentials.conf', str(exc))
         self.assertIn('per_user', str(exc))
 
     def test_driver_outside_the_profile_is_refused(self):
-        exc = self.assertRaises(utils.LabError, external.cinder_conf_changes,
+        exc = self.assertRaises(errors.LabError, devstack.cinder_conf_changes,
                                 self.conf(profile='ceph'), driver='swift')
         self.assertIn('profile ceph has no swift backup driver', str(exc))
 
     def test_az_that_tempest_would_not_use_is_refused(self):
-        exc = self.assertRaises(utils.LabError, external.cinder_conf_changes,
+        exc = self.assertRaises(errors.LabError, devstack.cinder_conf_changes,
                                 self.conf(), driver='swift',
                                 availability_zone='elsewhere')
         self.assertIn('[cinder] swift_az = elsewhere', str(exc))
@@ -291,21 +291,21 @@ class ConfigureCinderTest(TempDirTestCase):
     def test_rbd_options_need_client_conf_dir(self):
         conf = self.conf()
         conf.set_override('client_conf_dir', '')
-        exc = self.assertRaises(utils.LabError, external.cinder_conf_changes,
+        exc = self.assertRaises(errors.LabError, devstack.cinder_conf_changes,
                                 conf, volume_backend='ceph')
         self.assertIn('client_conf_dir', str(exc))
 
     def test_invalid_lab_config_touches_nothing(self):
         path = self.write('cinder.conf', '[DEFAULT]\n', 0o640)
         conf = self.conf(backup_swift__object_size=1000)
-        exc = self.assertRaises(utils.LabError, external.configure_cinder,
+        exc = self.assertRaises(errors.LabError, devstack.configure_cinder,
                                 conf, path, driver='swift')
         self.assertIn('not a multiple of block_size', str(exc))
         with open(path) as f:
             self.assertEqual('[DEFAULT]\n', f.read())
 
     def test_nothing_asked(self):
-        self.assertRaises(utils.LabError, external.cinder_conf_changes,
+        self.assertRaises(errors.LabError, devstack.cinder_conf_changes,
                           self.conf())
 
     def test_cli_prints_names_never_the_key(self):
@@ -355,7 +355,7 @@ class TempestConfTest(TempDirTestCase):
                         cinder__swift_az='backup-swift')
         path = self.write('tempest.conf', '[auth]\nadmin_username = admin\n'
                           '\n[volume]\ncatalog_type = volumev3\n', 0o644)
-        external.tempest_conf(conf, path)
+        devstack.tempest_conf(conf, path)
         with open(path) as f:
             ini = _parse(f.read())
         self.assertEqual('admin', ini['auth']['admin_username'])
@@ -374,18 +374,18 @@ class TempestConfTest(TempDirTestCase):
         self.assertEqual(SWIFT_KEY, opts['swift_key'])
         self.assertEqual(0o644, stat.S_IMODE(os.stat(path).st_mode))
         # Exactly what the lab's own tempest.conf gets.
-        self.assertEqual(dict(outputs.tempest_plugin_options(conf)),
+        self.assertEqual(dict(tempest_conf.tempest_plugin_options(conf)),
                          dict(opts))
 
     def test_the_labs_own_tempest_uses_admin_in_the_state_dir(self):
         conf = lab_conf(self.state, '', deploy_openstack=True)
-        opts = dict(outputs.tempest_plugin_options(conf))
+        opts = dict(tempest_conf.tempest_plugin_options(conf))
         self.assertEqual('admin', opts['ceph_probe_user'])
         self.assertEqual(ceph.CephPaths(self.state).conf, opts['ceph_conf'])
 
     def test_needs_client_conf_dir_without_own_openstack(self):
         conf = lab_conf(self.state, '')
-        self.assertRaises(utils.LabError, external.tempest_conf, conf,
+        self.assertRaises(errors.LabError, devstack.tempest_conf, conf,
                           self.path('tempest.conf'))
 
 
@@ -398,7 +398,7 @@ class ClientExportTest(TempDirTestCase):
         self.conf = lab_conf(self.state, self.client)
         paths = ceph.CephPaths(self.state)
         os.makedirs(paths.keyring_dir)
-        for user in external.exported_users(self.conf):
+        for user in devstack.exported_users(self.conf):
             with open(paths.keyring('client.%s' % user), 'w') as f:
                 f.write('[client.%s]\n\tkey = K-%s\n' % (user, user))
 
@@ -422,7 +422,7 @@ class ClientExportTest(TempDirTestCase):
         other = os.path.join(self.client, 'ceph.client.glance.keyring')
         with open(other, 'w') as f:
             f.write('not ours')
-        changed = external.export_client_files(self.conf, 'f5a0')
+        changed = devstack.export_client_files(self.conf, 'f5a0')
         expected = sorted([os.path.join(self.client, 'ceph.conf')] + [
             os.path.join(self.client, 'ceph.client.%s.keyring' % u)
             for u in ('cinder', 'cinder-backup', ceph.PROBE_USER)])
@@ -435,27 +435,27 @@ class ClientExportTest(TempDirTestCase):
         with open(os.path.join(self.client,
                                'ceph.client.cinder.keyring')) as f:
             self.assertIn('K-cinder', f.read())
-        self.assertEqual([], external.export_client_files(self.conf, 'f5a0'))
-        self.assertEqual(expected, sorted(external.exported(self.conf)))
+        self.assertEqual([], devstack.export_client_files(self.conf, 'f5a0'))
+        self.assertEqual(expected, sorted(devstack.exported(self.conf)))
         self.assertEqual(expected,
-                         sorted(external.remove_exported_files(self.conf)))
+                         sorted(devstack.remove_exported_files(self.conf)))
         self.assertEqual(['ceph.client.glance.keyring'],
                          os.listdir(self.client))
-        self.assertEqual([], external.exported(self.conf))
+        self.assertEqual([], devstack.exported(self.conf))
 
     def test_foreign_file_is_not_overwritten(self):
         os.makedirs(self.client)
         with open(os.path.join(self.client, 'ceph.conf'), 'w') as f:
             f.write('[global]\nfsid = another-cluster\n')
-        exc = self.assertRaises(utils.LabError,
-                                external.export_client_files, self.conf,
+        exc = self.assertRaises(errors.LabError,
+                                devstack.export_client_files, self.conf,
                                 'f5a0')
         self.assertIn('not exported by this lab', str(exc))
-        self.assertEqual([], external.exported(self.conf))
+        self.assertEqual([], devstack.exported(self.conf))
 
     def test_nothing_without_client_conf_dir(self):
         self.conf.set_override('client_conf_dir', '')
-        self.assertEqual([], external.export_client_files(self.conf, 'f'))
+        self.assertEqual([], devstack.export_client_files(self.conf, 'f'))
 
 
 class CephCapsTest(testtools.TestCase):
@@ -551,7 +551,7 @@ class AptKeyTest(TempDirTestCase):
                           group='ceph')
         with mock.patch.object(packages, 'fetch',
                                side_effect=OSError('unreachable')):
-            exc = self.assertRaises(utils.LabError,
+            exc = self.assertRaises(errors.LabError,
                                     packages.ensure_ceph_source, conf,
                                     self.path('s.list'), self.path('k'))
         self.assertIn('cannot download [ceph] repo_key_url', str(exc))
@@ -628,7 +628,7 @@ class ExistingClusterTest(TempDirTestCase):
         self.client = self.path('etc-ceph')
         self.conf = lab_conf(self.path('state'), self.client,
                              ceph__deploy=False)
-        from cinder_backup_lab import lab as lab_mod
+        from cinder_backup_lab.fronts import lab as lab_mod
         self.lab = lab_mod.Lab(self.conf)
 
     def _files(self, *users):
@@ -643,14 +643,14 @@ class ExistingClusterTest(TempDirTestCase):
         self.assertEqual(['ceph-common'], self.lab.packages())
 
     def test_missing_ceph_conf(self):
-        exc = self.assertRaises(utils.LabError,
+        exc = self.assertRaises(errors.LabError,
                                 self.lab.existing_pools_check)
         self.assertIn(os.path.join(self.client, 'ceph.conf'), str(exc))
         self.assertIn('copy the cluster', str(exc))
 
     def test_missing_keyrings(self):
         self._files()
-        exc = self.assertRaises(utils.LabError,
+        exc = self.assertRaises(errors.LabError,
                                 self.lab.existing_pools_check)
         self.assertIn('no keyring of client.cinder-backup or client.cinder',
                       str(exc))
@@ -660,7 +660,7 @@ class ExistingClusterTest(TempDirTestCase):
         self._files('cinder')
         with mock.patch.object(utils, 'run_json',
                                return_value=['volumes', '.mgr']) as run:
-            exc = self.assertRaises(utils.LabError,
+            exc = self.assertRaises(errors.LabError,
                                     self.lab.existing_pools_check)
         self.assertIn('pools missing in the cluster of %s: backups, '
                       'volumebackups' % os.path.join(self.client,

@@ -8,10 +8,11 @@ import types
 
 import testtools
 
-from cinder_backup_lab import ceph
-from cinder_backup_lab import cinder
 from cinder_backup_lab import config
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import files
+from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.storage import ceph
 
 
 class TestKeyringOwner(testtools.TestCase):
@@ -27,7 +28,7 @@ class TestKeyringOwner(testtools.TestCase):
         conf = config.load()
         conf.set_override('state_dir', state)
         paths = ceph.CephPaths(state)
-        utils.write_file(paths.keyring('client.cinder'),
+        files.write_file(paths.keyring('client.cinder'),
                          '[client.cinder]\n\tkey = %s\n' % key, 0o600)
         c = cinder.Cinder(conf, None, None, None,
                           types.SimpleNamespace(paths=paths))
@@ -39,7 +40,7 @@ class TestKeyringOwner(testtools.TestCase):
         second = self._lab('b', 'BBBB')
         dst = first.place_volume_keyring()
         self.assertEqual(0o600, os.stat(dst).st_mode & 0o777)
-        exc = self.assertRaises(utils.LabError, second.place_volume_keyring)
+        exc = self.assertRaises(errors.LabError, second.place_volume_keyring)
         self.assertIn('another [ceph] volume_user', str(exc))
         self.assertIn(os.path.join(self.root, 'a'), str(exc))
         with open(dst) as f:
@@ -57,8 +58,8 @@ class TestKeyringOwner(testtools.TestCase):
 
     def test_unknown_foreign_key_is_not_overwritten(self):
         os.makedirs(self.etc)
-        utils.write_file(os.path.join(self.etc, 'ceph.client.cinder.keyring'),
+        files.write_file(os.path.join(self.etc, 'ceph.client.cinder.keyring'),
                          'someone else\n', 0o600)
         lab = self._lab('a', 'AAAA')
-        exc = self.assertRaises(utils.LabError, lab.place_volume_keyring)
+        exc = self.assertRaises(errors.LabError, lab.place_volume_keyring)
         self.assertIn('remove the file if it is stale', str(exc))

@@ -1,6 +1,6 @@
 import testtools
 
-from cinder_backup_lab import leftovers
+from cinder_backup_lab.checks import leftovers
 
 VOL = '11111111-2222-3333-4444-555555555555'
 GONE_VOL = '99999999-2222-3333-4444-555555555555'

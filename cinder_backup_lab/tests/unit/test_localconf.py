@@ -12,7 +12,7 @@ import tempfile
 import testtools
 
 from cinder_backup_lab import cli
-from cinder_backup_lab import localconf
+from cinder_backup_lab.fronts import localconf
 
 REPO_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                         '..', '..', '..'))

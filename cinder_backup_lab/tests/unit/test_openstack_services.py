@@ -4,11 +4,11 @@ import configparser
 
 import testtools
 
-from cinder_backup_lab import ceph
-from cinder_backup_lab import database
-from cinder_backup_lab import keystone
-from cinder_backup_lab import messaging
-from cinder_backup_lab import openstack_half
+from cinder_backup_lab.openstack import database
+from cinder_backup_lab.openstack import half as openstack_half
+from cinder_backup_lab.openstack import keystone
+from cinder_backup_lab.openstack import messaging
+from cinder_backup_lab.storage import ceph
 
 
 class TestServiceConfigs(testtools.TestCase):

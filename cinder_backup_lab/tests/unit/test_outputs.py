@@ -5,8 +5,8 @@ import shlex
 
 import testtools
 
-from cinder_backup_lab import demo
-from cinder_backup_lab import outputs
+from cinder_backup_lab.checks import demo
+from cinder_backup_lab.fronts import tempest_conf
 
 
 def tempest_values(**kw):
@@ -25,8 +25,8 @@ def tempest_values(**kw):
 class TestOutputs(testtools.TestCase):
 
     def test_openrc_quotes_values(self):
-        text = outputs.render_openrc('http://127.0.0.1:5000/v3', 'demo',
-                                     "a'b c", 'demo', 'RegionOne')
+        text = tempest_conf.render_openrc('http://127.0.0.1:5000/v3', 'demo',
+                                          "a'b c", 'demo', 'RegionOne')
         line = [ln for ln in text.splitlines()
                 if ln.startswith('export OS_PASSWORD=')][0]
         self.assertEqual(["export", "OS_PASSWORD=a'b c"], shlex.split(line))
@@ -34,7 +34,7 @@ class TestOutputs(testtools.TestCase):
 
     def test_tempest_conf_marks_only_cinder_available(self):
         conf = configparser.ConfigParser(interpolation=None)
-        conf.read_string(outputs.render_tempest_conf(tempest_values()))
+        conf.read_string(tempest_conf.render_tempest_conf(tempest_values()))
         avail = conf['service_available']
         self.assertEqual('true', avail['cinder'])
         # Swift is only the backup driver's backend: no object-storage
@@ -56,7 +56,7 @@ class TestOutputs(testtools.TestCase):
             conf = config.load()
             conf.set_override('profile', profile)
             conf.set_override('auth', 'per_user', group='backup_swift')
-            opts = dict(outputs.tempest_plugin_options(conf))
+            opts = dict(tempest_conf.tempest_plugin_options(conf))
             self.assertEqual(ceph_on, opts['ceph_backup_enabled'], profile)
             self.assertEqual(swift_on, opts['swift_backup_enabled'],
                              profile)
@@ -70,7 +70,7 @@ class TestOutputs(testtools.TestCase):
         self.assertEqual('az-swift', opts['swift_backup_availability_zone'])
 
     def test_stestr_conf_points_at_tempest(self):
-        text = outputs.render_stestr_conf('/v/site-packages')
+        text = tempest_conf.render_stestr_conf('/v/site-packages')
         self.assertIn('test_path=/v/site-packages/tempest/test_discover',
                       text)
 

@@ -8,7 +8,7 @@ import types
 import testtools
 
 from cinder_backup_lab import config
-from cinder_backup_lab import openstack_half
+from cinder_backup_lab.openstack import half as openstack_half
 
 
 class TestKillStrays(testtools.TestCase):

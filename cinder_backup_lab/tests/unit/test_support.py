@@ -8,18 +8,21 @@ import tempfile
 
 import testtools
 
-from cinder_backup_lab import lab
-from cinder_backup_lab import packages
-from cinder_backup_lab import rgw
-from cinder_backup_lab import services
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.fronts import lab
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import packages
+from cinder_backup_lab.host import processes
+from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.storage import rgw
 
 
 class SupervisorConfigTest(testtools.TestCase):
 
     def test_programs_are_rendered_foreground_and_manual(self):
-        sup = services.Supervisor('/srv/lab')
-        text = sup.render([services.Program(
+        sup = supervisor.Supervisor('/srv/lab')
+        text = sup.render([supervisor.Program(
             'ceph-mon', ['ceph-mon', '-f', '-c', '/srv/lab/a b.conf'])])
         parser = configparser.ConfigParser(interpolation=None)
         parser.read_string(text)
@@ -58,7 +61,7 @@ class CredentialsTest(testtools.TestCase):
         self.assertNotIn('sekrit', str(creds))
 
     def test_missing_file_says_what_to_do(self):
-        exc = self.assertRaises(utils.LabError, rgw.load_credentials,
+        exc = self.assertRaises(errors.LabError, rgw.load_credentials,
                                 '/nonexistent')
         self.assertIn('cinder-backup-lab up', str(exc))
 
@@ -73,13 +76,13 @@ class UtilsTest(testtools.TestCase):
     def test_write_file_mode_from_first_byte(self):
         d = tempfile.mkdtemp()
         path = os.path.join(d, 'sub', 'k')
-        utils.write_file(path, 'x', 0o600)
+        files.write_file(path, 'x', 0o600)
         self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
         self.assertEqual(['k'], os.listdir(os.path.dirname(path)))
 
     def test_secret_output_is_not_quoted_in_errors(self):
         exc = self.assertRaises(
-            utils.CommandError, utils.run,
+            errors.CommandError, commands.run,
             # The secret is built at run time so argv does not hold it.
             ['python3', '-c', 'import sys; s = "SEC" + "RET"; print(s); '
              'sys.exit("key=" + s)'],
@@ -88,12 +91,12 @@ class UtilsTest(testtools.TestCase):
         self.assertIn('exit 1', str(exc))
 
     def test_errors_quote_stderr(self):
-        exc = self.assertRaises(utils.CommandError, utils.run,
+        exc = self.assertRaises(errors.CommandError, commands.run,
                                 ['sh', '-c', 'echo boom >&2; exit 1'])
         self.assertIn('boom', str(exc))
 
     def test_wait_for_times_out_with_what(self):
-        exc = self.assertRaises(utils.LabError, utils.wait_for,
+        exc = self.assertRaises(errors.LabError, commands.wait_for,
                                 lambda: False, 0.2, 0.05, 'the moon')
         self.assertIn('the moon', str(exc))
 
@@ -103,12 +106,12 @@ class UtilsTest(testtools.TestCase):
         sock.listen(1)
         self.addCleanup(sock.close)
         port = sock.getsockname()[1]
-        self.assertFalse(utils.port_is_free('127.0.0.1', port))
+        self.assertFalse(commands.port_is_free('127.0.0.1', port))
 
     def test_human_bytes(self):
-        self.assertEqual('512 B', utils.human_bytes(512))
-        self.assertEqual('1.5 MiB', utils.human_bytes(1536 * 1024))
-        self.assertEqual('-', utils.human_bytes(None))
+        self.assertEqual('512 B', processes.human_bytes(512))
+        self.assertEqual('1.5 MiB', processes.human_bytes(1536 * 1024))
+        self.assertEqual('-', processes.human_bytes(None))
 
 
 class OsReleaseTest(testtools.TestCase):

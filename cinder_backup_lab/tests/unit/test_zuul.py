@@ -16,7 +16,7 @@ import re
 import testtools
 import yaml
 
-from cinder_backup_lab import localconf
+from cinder_backup_lab.fronts import localconf
 
 REPO_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                         '..', '..', '..'))

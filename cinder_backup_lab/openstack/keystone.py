@@ -10,11 +10,13 @@ keystoneauth1: one `openstack` CLI call costs ~5 s here.
 import json
 import logging
 import os
-import sys
+import shlex
 
-from cinder_backup_lab import openstack_api
-from cinder_backup_lab import services
-from cinder_backup_lab import utils
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import venv
+from cinder_backup_lab.openstack import clients
 
 LOG = logging.getLogger(__name__)
 
@@ -26,10 +28,6 @@ CINDER_SERVICE_USER = 'cinder'
 RGW_SERVICE_USER = 'rgw'
 MEMBER_ROLE = 'member'
 ROLES = ('admin', 'member', 'reader', 'service')
-
-
-def venv_bin(name):
-    return os.path.join(os.path.dirname(sys.executable), name)
 
 
 def keystone_version():
@@ -46,15 +44,6 @@ class Paths:
         self.credential = os.path.join(self.root, 'credential-keys')
         self.log = os.path.join(state_dir, 'log', 'keystone.log')
         self.done = os.path.join(self.root, 'lab-setup.json')
-
-
-def gunicorn_pid_file(state_dir, name):
-    """Pid file of a gunicorn master.
-
-    gunicorn retitles its processes and overwrites their environment: the
-    pid file is how a leftover master is found.
-    """
-    return os.path.join(state_dir, 'run', 'gunicorn-%s.pid' % name)
 
 
 def public_url(conf):
@@ -84,7 +73,26 @@ def render_keystone_conf(paths, db_url, memcached):
         ('oslo_policy', [('enforce_scope', 'false'),
                          ('enforce_new_defaults', 'false')]),
     ]
-    return utils.render_ini(sections)
+    return files.render_ini(sections)
+
+
+def render_openrc(auth_url, username, password, project, region):
+    env = [
+        ('OS_AUTH_URL', auth_url),
+        ('OS_IDENTITY_API_VERSION', '3'),
+        ('OS_AUTH_TYPE', 'password'),
+        ('OS_USERNAME', username),
+        ('OS_PASSWORD', password),
+        ('OS_PROJECT_NAME', project),
+        ('OS_USER_DOMAIN_NAME', 'Default'),
+        ('OS_PROJECT_DOMAIN_NAME', 'Default'),
+        ('OS_REGION_NAME', region),
+        ('OS_VOLUME_API_VERSION', clients.VOLUME_API_VERSION),
+    ]
+    lines = ['# cinder-backup-lab credentials of %s (secret; mode 0600).'
+             % username, '# Use: source <this file>']
+    lines += ['export %s=%s' % (k, shlex.quote(v)) for k, v in env]
+    return '\n'.join(lines) + '\n'
 
 
 class Keystone:
@@ -96,31 +104,25 @@ class Keystone:
 
     def programs(self):
         c = self.conf
-        return [services.Program(
-            'keystone',
-            [venv_bin('gunicorn'), '--bind', '%s:%d' % (c.bind_host,
-                                                        c.keystone.port),
-             '--workers', str(c.keystone.workers),
-             '--threads', str(c.keystone.threads),
-             '--worker-class', 'gthread', '--timeout', '120',
-             '--keep-alive', '5', '--name', 'keystone',
-             '--pid', gunicorn_pid_file(self.conf.state_dir, 'keystone'),
-             'cinder_backup_lab.wsgi_keystone:application'],
-            environment={'OS_KEYSTONE_CONFIG_FILES': self.paths.conf},
-            startsecs=2)]
+        return [supervisor.gunicorn_program(
+            'keystone', c.bind_host, c.keystone.port,
+            'cinder_backup_lab.openstack.wsgi_keystone:application',
+            c.state_dir, workers=c.keystone.workers,
+            threads=c.keystone.threads, timeout=120,
+            environment={'OS_KEYSTONE_CONFIG_FILES': self.paths.conf})]
 
     def write_config(self):
         p = self.paths
         os.makedirs(p.root, mode=0o700, exist_ok=True)
         c = self.conf
-        return utils.write_if_changed(p.conf, render_keystone_conf(
+        return files.write_if_changed(p.conf, render_keystone_conf(
             p, self.database.url('keystone'),
             '%s:%d' % (c.bind_host, c.memcached.port)), 0o600)
 
     def _manage(self, *args, env=None):
-        argv = [venv_bin('keystone-manage'), '--config-file',
+        argv = [venv.venv_bin('keystone-manage'), '--config-file',
                 self.paths.conf] + list(args)
-        return utils.run(argv, env=env, timeout=600)
+        return commands.run(argv, env=env, timeout=600)
 
     def _setup_record(self):
         return {'keystone': keystone_version(),
@@ -156,23 +158,23 @@ class Keystone:
                      '--bootstrap-admin-url', url,
                      '--bootstrap-internal-url', url,
                      '--bootstrap-public-url', url, env=env)
-        utils.write_file(p.done, json.dumps(self._setup_record()) + '\n',
+        files.write_file(p.done, json.dumps(self._setup_record()) + '\n',
                          0o600)
         return True
 
     # -- API --------------------------------------------------------------
     def admin_session(self):
 
-        return openstack_api.session_for(
+        return clients.session_for(
             public_url(self.conf), ADMIN_USER, self.passwords.get('admin'),
             ADMIN_PROJECT)
 
     def wait_answering(self, timeout=90):
 
         url = public_url(self.conf)
-        utils.wait_for(lambda: openstack_api.http_ok(url), timeout=timeout,
-                       interval=0.5, what='Keystone to answer on %s (see %s)'
-                       % (url, self.paths.log))
+        commands.wait_for(
+            lambda: clients.http_ok(url), timeout=timeout, interval=0.5,
+            what='Keystone to answer on %s (see %s)' % (url, self.paths.log))
 
     def ensure_catalog(self, cinder_url, object_store_url=None):
         """Projects, users, roles, services and endpoints of the lab.
@@ -181,7 +183,7 @@ class Keystone:
         """
 
         c = self.conf.keystone
-        api = openstack_api.Identity(self.admin_session())
+        api = clients.Identity(self.admin_session())
         made = []
         domain_id = api.find('domains', DOMAIN)['id']
         roles = {}
@@ -207,7 +209,7 @@ class Keystone:
                 'default_project_id': projects[project]['id']},
                 secret=self.passwords.get(secret))
             made += ['user %s' % name] if new else []
-            if not new and not openstack_api.password_works(
+            if not new and not clients.password_works(
                     public_url(self.conf), name, self.passwords.get(secret),
                     project):
                 # Keep the password in step with the secrets file.

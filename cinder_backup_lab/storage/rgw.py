@@ -14,7 +14,10 @@ import os
 import urllib.error
 import urllib.request
 
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+
 
 LOG = logging.getLogger(__name__)
 
@@ -62,15 +65,15 @@ def write_credentials(path, creds):
     lines = ['# Swift v1 credentials of the lab\'s RGW user (secret).',
              '[swift]']
     lines += ['%s = %s' % item for item in dataclasses.asdict(creds).items()]
-    utils.write_file(path, '\n'.join(lines) + '\n', 0o600)
+    files.write_file(path, '\n'.join(lines) + '\n', 0o600)
 
 
 def load_credentials(state_dir):
     path = credentials_path(state_dir)
     parser = configparser.ConfigParser(interpolation=None)
     if not parser.read(path):
-        raise utils.LabError('no Swift credentials at %s; run '
-                             '"cinder-backup-lab up" first' % path)
+        raise errors.LabError('no Swift credentials at %s; run '
+                              '"cinder-backup-lab up" first' % path)
     return SwiftCredentials(**dict(parser['swift']))
 
 
@@ -103,12 +106,12 @@ class Gateway:
         self.cluster = cluster
 
     def _admin(self, *args, check=True):
-        argv = self.cluster._base('radosgw-admin') + list(args)
+        argv = self.cluster.admin_argv('radosgw-admin') + list(args)
         # radosgw-admin prints users with their keys: never log that.
-        return utils.run(argv, check=check, secret_output=True)
+        return commands.run(argv, check=check, secret_output=True)
 
     def wait_answering(self, timeout=120):
-        utils.wait_for(
+        commands.wait_for(
             lambda: http_status(endpoint(self.conf) + '/') == 200,
             timeout=timeout, interval=1,
             what='RGW to answer on %s' % endpoint(self.conf))
@@ -116,7 +119,7 @@ class Gateway:
     def _user_info(self, uid):
         try:
             return json.loads(self._admin('user', 'info', '--uid', uid))
-        except utils.CommandError:
+        except errors.CommandError:
             return None
 
     def ensure_swift_user(self):
@@ -153,7 +156,7 @@ class Gateway:
         path = credentials_path(self.conf.state_dir)
         try:
             current = load_credentials(self.conf.state_dir)
-        except utils.LabError:
+        except errors.LabError:
             current = None
         if current != creds:
             write_credentials(path, creds)
@@ -163,6 +166,44 @@ class Gateway:
     def check_swift_auth(self, timeout=60):
         creds = load_credentials(self.conf.state_dir)
         # A fresh user can take a moment to be visible to the gateway.
-        utils.wait_for(lambda: swift_auth_ok(creds), timeout=timeout,
-                       interval=1, what='RGW to accept the Swift v1 '
-                       'credentials of %s' % creds.user)
+        commands.wait_for(lambda: swift_auth_ok(creds), timeout=timeout,
+                          interval=1, what='RGW to accept the Swift v1 '
+                          'credentials of %s' % creds.user)
+
+    def status(self):
+        """Endpoint, whether it answers and takes the Swift v1 key."""
+        url = endpoint(self.conf)
+        answering = http_status(url + '/') == 200
+        auth = False
+        if answering:
+            try:
+                auth = swift_auth_ok(load_credentials(self.conf.state_dir))
+            except errors.LabError:
+                auth = False
+        return {'endpoint': url, 'answering': answering,
+                'swift_auth_v1': auth, 'auth_url': auth_url(self.conf),
+                'storage_url': storage_url(self.conf),
+                'swift_user': swift_user(self.conf)}
+
+
+def keystone_options(keystone_url, user, password_path, project,
+                     domain='Default'):
+    """RGW section options for the per_user Swift mode.
+
+    Keystone v3 tokens, implicit tenants, and the account
+    (AUTH_<project id>) in Swift URLs.
+    """
+    return [
+        ('rgw_keystone_url', keystone_url),
+        ('rgw_keystone_api_version', '3'),
+        ('rgw_keystone_admin_user', user),
+        ('rgw_keystone_admin_password_path', password_path),
+        ('rgw_keystone_admin_project', project),
+        ('rgw_keystone_admin_domain', domain),
+        ('rgw_keystone_accepted_roles', 'member, admin'),
+        ('rgw_keystone_accepted_admin_roles', 'admin'),
+        ('rgw_keystone_implicit_tenants', 'true'),
+        ('rgw_keystone_verify_ssl', 'false'),
+        ('rgw_swift_account_in_url', 'true'),
+        ('rgw_s3_auth_use_keystone', 'false'),
+    ]

@@ -15,7 +15,8 @@ the value read.
 import os
 import re
 
-from cinder_backup_lab import utils
+from cinder_backup_lab.host import files
+
 
 _SECTION = re.compile(r'^\[([^\]]+)\]\s*$')
 _OPTION = re.compile(r'^([^#;\s\[][^=:]*?)\s*[=:]')
@@ -136,6 +137,6 @@ def edit(path, changes):
         return changed
     # The new content may hold a secret: the file keeps its mode (0600 for
     # a new one) and owner from the first byte.
-    utils.write_file(path, new_text, mode,
+    files.write_file(path, new_text, mode,
                      owner=None if uid is None else (uid, gid))
     return changed

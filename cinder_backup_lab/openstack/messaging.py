@@ -11,8 +11,9 @@ boot: no rabbitmqctl round trips.
 import os
 import socket
 
-from cinder_backup_lab import services
-from cinder_backup_lab import utils
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import supervisor
 
 RABBIT_PACKAGES = ['rabbitmq-server']
 MEMCACHED_PACKAGES = ['memcached']
@@ -101,14 +102,14 @@ class Messaging:
     def programs(self):
         c = self.conf
         return [
-            services.Program('epmd', ['epmd', '-address', c.bind_host,
-                                      '-port', str(c.messaging.epmd_port)],
-                             startsecs=1),
-            services.Program('rabbitmq', [RABBIT_BIN],
-                             environment=rabbit_environment(self.paths, c),
-                             directory=self.paths.root, startsecs=3,
-                             stopwaitsecs=60),
-            services.Program('memcached', [
+            supervisor.Program('epmd', ['epmd', '-address', c.bind_host,
+                                        '-port', str(c.messaging.epmd_port)],
+                               startsecs=1),
+            supervisor.Program('rabbitmq', [RABBIT_BIN],
+                               environment=rabbit_environment(self.paths, c),
+                               directory=self.paths.root, startsecs=3,
+                               stopwaitsecs=60),
+            supervisor.Program('memcached', [
                 'memcached', '-u', 'memcache', '-l', c.bind_host,
                 '-p', str(c.memcached.port), '-U', '0',
                 '-m', str(c.memcached.memory_mb), '-c', '1024'],
@@ -120,27 +121,27 @@ class Messaging:
         for d in (p.root, p.mnesia, p.log_dir):
             os.makedirs(d, mode=0o700, exist_ok=True)
         m = self.conf.messaging
-        changed = utils.write_if_changed(p.conf, render_rabbitmq_conf(
+        changed = files.write_if_changed(p.conf, render_rabbitmq_conf(
             self.conf.bind_host, m.port, m.user,
             self.passwords.get('rabbit')), 0o600)
-        utils.write_file(p.plugins, '[].\n', 0o644)
-        utils.write_file(os.path.join(p.root, 'rabbitmq-env'), '', 0o644)
-        utils.write_file(os.path.join(p.root, 'advanced.config'), '[].\n',
+        files.write_file(p.plugins, '[].\n', 0o644)
+        files.write_file(os.path.join(p.root, 'rabbitmq-env'), '', 0o644)
+        files.write_file(os.path.join(p.root, 'advanced.config'), '[].\n',
                          0o644)
         return changed
 
     def wait_ready(self, timeout=90):
         c = self.conf
-        utils.wait_for(lambda: amqp_handshake_ok(c.bind_host,
-                                                 c.messaging.port),
-                       timeout=timeout, interval=0.5,
-                       what='RabbitMQ to accept AMQP on %s:%d (see %s)'
-                       % (c.bind_host, c.messaging.port,
+        commands.wait_for(lambda: amqp_handshake_ok(c.bind_host,
+                                                    c.messaging.port),
+                          timeout=timeout, interval=0.5,
+                          what='RabbitMQ to accept AMQP on %s:%d (see %s)'
+                          % (c.bind_host, c.messaging.port,
                           self.paths.log_dir))
-        utils.wait_for(lambda: memcached_ok(c.bind_host, c.memcached.port),
-                       timeout=30, interval=0.5,
-                       what='memcached on %s:%d' % (c.bind_host,
-                                                    c.memcached.port))
+        commands.wait_for(lambda: memcached_ok(c.bind_host, c.memcached.port),
+                          timeout=30, interval=0.5,
+                          what='memcached on %s:%d' % (c.bind_host,
+                                                       c.memcached.port))
 
     def transport_url(self):
         c = self.conf

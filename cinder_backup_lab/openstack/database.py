@@ -11,8 +11,9 @@ import os
 import pwd
 import shutil
 
-from cinder_backup_lab import services
-from cinder_backup_lab import utils
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import supervisor
 
 LOG = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Database:
         self.paths = Paths(conf.state_dir)
 
     def programs(self):
-        return [services.Program(
+        return [supervisor.Program(
             'mariadb', ['/usr/sbin/mariadbd',
                         '--defaults-file=%s' % self.paths.conf,
                         '--user=%s' % OS_USER],
@@ -87,9 +88,9 @@ class Database:
             os.chown(d, owner.pw_uid, owner.pw_gid)
         os.makedirs(os.path.dirname(p.log), exist_ok=True)
         if not os.path.exists(p.log):
-            utils.write_file(p.log, '', 0o640)
+            files.write_file(p.log, '', 0o640)
         os.chown(p.log, owner.pw_uid, owner.pw_gid)
-        return utils.write_if_changed(p.conf, render_my_cnf(
+        return files.write_if_changed(p.conf, render_my_cnf(
             p, self.conf.bind_host, self.conf.database.port,
             self.conf.database.buffer_pool_mb), 0o644)
 
@@ -100,11 +101,11 @@ class Database:
             return False
         shutil.rmtree(p.datadir, ignore_errors=True)
         self.write_config()
-        utils.run(['mariadb-install-db', '--defaults-file=%s' % p.conf,
-                   '--user=%s' % OS_USER, '--skip-test-db',
-                   '--auth-root-authentication-method=socket'],
-                  timeout=300)
-        utils.write_file(p.done, '', 0o600)
+        commands.run(['mariadb-install-db', '--defaults-file=%s' % p.conf,
+                      '--user=%s' % OS_USER, '--skip-test-db',
+                      '--auth-root-authentication-method=socket'],
+                     timeout=300)
+        files.write_file(p.done, '', 0o600)
         return True
 
     def sql(self, statements, database=None):
@@ -113,16 +114,16 @@ class Database:
         if database:
             argv.append(database)
         # Statements may hold passwords: stdin, and output not logged.
-        return utils.run(argv, input_text=statements, secret_output=True)
+        return commands.run(argv, input_text=statements, secret_output=True)
 
     def wait_ready(self, timeout=60):
         def ready():
-            utils.run(['mariadb-admin', '--defaults-file=%s'
-                       % self.paths.conf, '--user=root', 'ping'])
+            commands.run(['mariadb-admin', '--defaults-file=%s'
+                          % self.paths.conf, '--user=root', 'ping'])
             return True
-        utils.wait_for(ready, timeout=timeout, interval=0.5,
-                       what='MariaDB to answer on %s (see %s)'
-                       % (self.paths.socket, self.paths.log))
+        commands.wait_for(ready, timeout=timeout, interval=0.5,
+                          what='MariaDB to answer on %s (see %s)'
+                          % (self.paths.socket, self.paths.log))
 
     def ensure_databases(self):
         """Create each service's database and user; password from secrets."""

@@ -8,7 +8,9 @@ made (its name carries the "tempest-" prefix of data_utils.rand_name).
 
 import re
 
-from cinder_backup_lab import backends
+from cinder_backup_lab.checks import probes
+from cinder_backup_lab import config
+from cinder_backup_lab.storage import ceph
 
 UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'
 _VOLUME_IMAGE = re.compile(r'^volume-(%s)$' % UUID)
@@ -50,12 +52,10 @@ def orphan_objects(container, names, backup_ids):
     return sorted(found)
 
 
-def find(lab):
+def find(conf, admin_api):
     """List of leftovers (strings); empty when everything is clean."""
-    conf = lab.conf
-    api = lab.openstack.admin_api()
-    volumes = api.get('/volumes/detail', all_tenants=1)['volumes']
-    backups = api.get('/backups/detail', all_tenants=1)['backups']
+    volumes = admin_api.get('/volumes/detail', all_tenants=1)['volumes']
+    backups = admin_api.get('/backups/detail', all_tenants=1)['backups']
     found = []
     for kind, items in (('volume', volumes), ('backup', backups)):
         found += ['%s %s (%s, %s) made by a test' % (
@@ -65,27 +65,20 @@ def find(lab):
     volume_ids = {v['id'] for v in volumes}
     backup_ids = {b['id'] for b in backups}
 
-    import rbd
-    with backends.rados_client(conf.state_dir, 'admin') as cluster:
-        pools = [(conf.ceph.volumes_pool, False)] + [
-            (p, True) for p in conf.ceph.backup_pools]
-        for pool, is_backup_pool in pools:
-            if not cluster.pool_exists(pool):
-                continue
-            images = {}
-            with cluster.open_ioctx(pool) as ioctx:
-                for name in rbd.RBD().list(ioctx):
-                    with rbd.Image(ioctx, name, read_only=True) as img:
-                        images[name] = [s['name'] for s in img.list_snaps()]
-            found += ['%s: %s' % (pool, item) for item in orphan_images(
-                images, volume_ids, backup_ids, is_backup_pool)]
+    cluster = probes.ceph_for(conf)
+    pools = [(conf.ceph.volumes_pool, False)] + [
+        (p, True) for p in ceph.backup_pools(conf)]
+    for pool, is_backup_pool in pools:
+        if not cluster.pool_exists(pool):
+            continue
+        images = {name: cluster.snapshots(pool, name)
+                  for name in cluster.images(pool)}
+        found += ['%s: %s' % (pool, item) for item in orphan_images(
+            images, volume_ids, backup_ids, is_backup_pool)]
 
-    if conf.backup_swift.auth == 'single_user':
-        conn = backends.swift_connection(conf.state_dir)
-        _headers, containers = conn.get_account(full_listing=True)
-        for container in containers:
-            _h, objects = conn.get_container(container['name'],
-                                             full_listing=True)
-            found += orphan_objects(container['name'],
-                                    [o['name'] for o in objects], backup_ids)
+    if config.uses_rgw(conf) and conf.backup_swift.auth == 'single_user':
+        swift = probes.swift_for(conf)
+        for container in swift.containers():
+            found += orphan_objects(container, swift.objects(container),
+                                    backup_ids)
     return found

@@ -8,7 +8,8 @@ import json
 import os
 import secrets as _secrets
 
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import files
 
 
 def path(state_dir):
@@ -30,7 +31,7 @@ class Passwords:
             except FileNotFoundError:
                 self._values = {}
             except ValueError:
-                raise utils.LabError(
+                raise errors.LabError(
                     '%s is not valid JSON; restore it or run '
                     '"cinder-backup-lab clean" to start afresh' % self.path)
         return self._values
@@ -42,7 +43,7 @@ class Passwords:
             values[name] = _secrets.token_hex(16)
             os.makedirs(os.path.dirname(self.path), mode=0o700,
                         exist_ok=True)
-            utils.write_file(self.path, json.dumps(values, indent=1,
+            files.write_file(self.path, json.dumps(values, indent=1,
                                                    sort_keys=True) + '\n',
                              0o600)
         return values[name]

@@ -18,11 +18,14 @@ import os
 import time
 import uuid
 
-from cinder_backup_lab import backends
-from cinder_backup_lab import cinder
-from cinder_backup_lab import keystone
-from cinder_backup_lab import openstack_api
-from cinder_backup_lab import rgw
+from cinder_backup_lab.checks import probes
+from cinder_backup_lab import config
+from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.openstack import cinder_conf
+from cinder_backup_lab.openstack import clients
+from cinder_backup_lab.openstack import keystone
+from cinder_backup_lab.storage import rgw
+from tempest_plugin.common import volume_data
 
 LOG = logging.getLogger(__name__)
 
@@ -39,8 +42,6 @@ BUG_LEFTOVER_SNAPS = (
     'upstream bug: deleting Ceph backups leaves backup.*.snap.* snapshots '
     'on the source volume (_try_delete_base_image looks the source up in '
     'the backup pool)')
-
-SWIFT_CONTAINERS = ('volumebackups', 'backups')
 
 
 @dataclasses.dataclass
@@ -98,10 +99,6 @@ class Result:
         return '\n'.join(out)
 
 
-def _mib(n):
-    return '%.1f MiB' % (n / 1024.0 / 1024.0)
-
-
 def expected(actual_ok, xfail_reason=None):
     """Row result from whether the check held and whether it should."""
     if xfail_reason:
@@ -110,13 +107,12 @@ def expected(actual_ok, xfail_reason=None):
 
 
 class Demo:
-    def __init__(self, lab, size_gb=1, keep=False, timeout=600):
-        self.lab = lab
-        self.conf = lab.conf
+    def __init__(self, conf, openstack, size_gb=1, keep=False, timeout=600):
+        self.conf = conf
+        self.openstack = openstack
         self.size_gb = size_gb
         self.keep = keep
         self.timeout = timeout
-        self.state_dir = self.conf.state_dir
         self.tag = 'cbl-demo-%s' % uuid.uuid4().hex[:8]
         self.result = Result()
         self.volumes = []
@@ -125,14 +121,14 @@ class Demo:
     # -- helpers ------------------------------------------------------------
     def demo_session(self):
         k = self.conf.keystone
-        return openstack_api.session_for(
+        return clients.session_for(
             keystone.public_url(self.conf), k.demo_user,
-            self.lab.passwords.get('demo'), k.demo_project)
+            self.openstack.passwords.get('demo'), k.demo_project)
 
     def demo_api(self):
-        return openstack_api.BlockStorage(self.demo_session())
+        return clients.BlockStorage(self.demo_session())
 
-    def swift_connection(self):
+    def swift_probe(self):
         """Swift as the Swift c-bak sees it.
 
         The RGW user's v1 account in single_user mode, the demo project's
@@ -142,16 +138,16 @@ class Demo:
             session = self.demo_session()
             url = '%s/AUTH_%s' % (rgw.storage_url(self.conf),
                                   session.get_project_id())
-            return backends.swift_connection_for_token(url,
-                                                       session.get_token())
-        return backends.swift_connection(self.state_dir)
+            return probes.swift_for_token(url, session.get_token())
+        return probes.swift_for(self.conf)
 
     def targets(self):
         """[(driver, container, az)] in the seed's order."""
         out = []
-        for driver, _host, az in cinder.backup_services(self.conf):
+        for driver, _host, az in cinder_conf.backup_services(self.conf):
             containers = (self.conf.ceph.backup_pools[:2]
-                          if driver == cinder.CEPH else SWIFT_CONTAINERS)
+                          if driver == config.CEPH
+                          else config.swift_containers(self.conf))
             out += [(driver, c, az) for c in containers]
         return out
 
@@ -167,19 +163,8 @@ class Demo:
                                                     vol['status']))
         return vol
 
-    def image_of(self, volume_id):
-        return 'volume-%s' % volume_id
-
-    def rbd_checksum(self, volume_id):
-        with backends.rados_client(self.state_dir,
-                                   self.conf.ceph.volume_user) as cl:
-            with backends.open_image(cl, self.conf.ceph.volumes_pool,
-                                     self.image_of(volume_id),
-                                     read_only=True) as image:
-                return backends.checksum(image)
-
     def log_mentions(self, program, offset, *needles):
-        path = self.lab.cinder.paths.log(program)
+        path = self.openstack.cinder.paths.log(program)
         try:
             with open(path, errors='replace') as f:
                 f.seek(offset)
@@ -190,7 +175,7 @@ class Demo:
 
     def log_size(self, program):
         try:
-            return os.path.getsize(self.lab.cinder.paths.log(program))
+            return os.path.getsize(self.openstack.cinder.paths.log(program))
         except OSError:
             return 0
 
@@ -212,12 +197,10 @@ class Demo:
     def _run(self, api, res):
         t = time.monotonic()
         src = self.new_volume(api, 'source')
-        with backends.rados_client(self.state_dir,
-                                   self.conf.ceph.volume_user) as cl:
-            with backends.open_image(cl, self.conf.ceph.volumes_pool,
-                                     self.image_of(src['id'])) as image:
-                backends.write_pattern(image, self.tag)
-                src_sum = backends.checksum(image)
+        volumes = probes.ceph_for(self.conf, self.conf.ceph.volume_user)
+        volumes.write_pattern(src['id'], self.tag, volume_data.layout(
+            self.size_gb * 1024 ** 3))
+        src_sum = volumes.checksum(src['id'])
         res.add('volume', 'rbd', self.conf.ceph.volumes_pool, PASS,
                 time.monotonic() - t, '%s: %d GiB, seeded data written, '
                 'sha256 %s' % (src['id'], self.size_gb, src_sum[:16]))
@@ -266,11 +249,11 @@ class Demo:
         default_pool = self.conf.ceph.backup_pools[0]
         for driver, container, b in made:
             t = time.monotonic()
-            bug = (BUG_RESTORE_POOL if driver == cinder.CEPH
+            bug = (BUG_RESTORE_POOL if driver == config.CEPH
                    and container != default_pool else None)
             target = self.new_volume(
                 api, 'restore-%s-%s' % (driver, container))
-            offset = self.log_size('cinder-backup-%s' % driver)
+            offset = self.log_size(cinder.BACKUP_PROGRAM % driver)
             api.restore(b['id'], target['id'])
             vol = api.wait_status('volume', target['id'], ('available',),
                                   timeout=self.timeout,
@@ -278,7 +261,7 @@ class Demo:
             api.wait_status('backup', b['id'], ('available',),
                             timeout=self.timeout)
             if vol['status'] == 'available':
-                got = self.rbd_checksum(target['id'])
+                got = volumes.checksum(target['id'])
                 ok = got == src_sum
                 detail = 'sha256 %s %s source' % (
                     got[:16], '==' if ok else '!=')
@@ -318,49 +301,35 @@ class Demo:
         same probes must first see the data.
         """
         t = time.monotonic()
-        if driver == cinder.CEPH:
-            with backends.rados_client(self.state_dir,
-                                       self.conf.ceph.backup_user) as cl:
-                found = [n for n in backends.image_names(cl, container)
-                         if volume_id in n]
-                snaps = []
-                for name in found:
-                    snaps += [sn for sn in backends.snapshot_names(
-                        cl, container, name) if backup['id'] in sn]
-            ok = bool(found) and bool(snaps)
-            detail = 'RBD %s/%s with snapshot %s' % (
-                container, ', '.join(found) or 'NOTHING',
-                ', '.join(snaps) or 'NONE')
+        if driver == config.CEPH:
+            found = probes.ceph_for(
+                self.conf, self.conf.ceph.backup_user).backup_artifacts(
+                    container, volume_id, backup['id'])
+            ok = bool(found)
+            detail = 'RBD %s: %s' % (container, ', '.join(found) or 'NOTHING')
         else:
-            objects = [o for o in backends.swift_objects(
-                self.swift_connection(), container, 'volume_%s/' % volume_id)
-                if backup['id'] in o[0]]
+            objects = self.swift_probe().backup_objects(
+                container, volume_id, backup['id'])
             ok = bool(objects)
-            detail = '%d objects, %s in %s' % (
-                len(objects), _mib(sum(n for _o, n in objects)), container)
+            detail = '%d objects in %s' % (len(objects), container)
         res.add('stored', driver, container, expected(ok),
                 time.monotonic() - t, detail)
 
     def _check_backends(self, res, volume_id, made):
         drivers = {d for d, _c, _b in made}
-        if cinder.CEPH in drivers:
+        if config.CEPH in drivers:
             t = time.monotonic()
-            with backends.rados_client(self.state_dir,
-                                       self.conf.ceph.backup_user) as cl:
-                for pool in self.conf.ceph.backup_pools:
-                    left = [n for n in backends.image_names(cl, pool)
-                            if volume_id in n
-                            or any(b['id'] in n for _d, _c, b in made)]
-                    res.add('backend', 'ceph', pool, expected(not left),
-                            time.monotonic() - t,
-                            'RBD images of the backups left: %s'
-                            % (', '.join(left) or 'none'))
+            backups = probes.ceph_for(self.conf, self.conf.ceph.backup_user)
+            for pool in self.conf.ceph.backup_pools:
+                left = backups.backup_images(pool, volume_id)
+                res.add('backend', 'ceph', pool, expected(not left),
+                        time.monotonic() - t,
+                        'RBD images of the backups left: %s'
+                        % (', '.join(left) or 'none'))
             t = time.monotonic()
-            with backends.rados_client(self.state_dir,
-                                       self.conf.ceph.volume_user) as cl:
-                snaps = [s for s in backends.snapshot_names(
-                    cl, self.conf.ceph.volumes_pool,
-                    self.image_of(volume_id)) if s.startswith('backup.')]
+            snaps = probes.ceph_for(
+                self.conf, self.conf.ceph.volume_user
+            ).source_backup_snapshots(volume_id)
             row = res.add('backend', 'ceph', 'source-snaps',
                           expected(not snaps, BUG_LEFTOVER_SNAPS),
                           time.monotonic() - t,
@@ -369,12 +338,11 @@ class Demo:
             if row.result == XFAIL:
                 row.detail += ' (%s); %s' % (', '.join(snaps),
                                              BUG_LEFTOVER_SNAPS)
-        if cinder.SWIFT in drivers:
-            conn = self.swift_connection()
-            for container in SWIFT_CONTAINERS:
+        if config.SWIFT in drivers:
+            swift = self.swift_probe()
+            for container in config.swift_containers(self.conf):
                 t = time.monotonic()
-                left = backends.swift_objects(conn, container,
-                                              'volume_%s/' % volume_id)
+                left = swift.backup_objects(container, volume_id)
                 res.add('backend', 'swift', container, expected(not left),
                         time.monotonic() - t,
                         'objects of the volume\'s backups left: %d'
@@ -414,7 +382,7 @@ class Demo:
             return False
 
     def _force_delete(self, kind, obj_id):
-        admin = self.lab.openstack.admin_api()
+        admin = self.openstack.admin_api()
         path = '/%ss/%s' % (kind, obj_id)
         status = 'available' if kind == 'backup' else 'error'
         try:

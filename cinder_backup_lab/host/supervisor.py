@@ -11,13 +11,17 @@ import logging
 import os
 import shlex
 import subprocess
-import sys
 import time
 import xmlrpc.client
 
 from supervisor import xmlrpc as supervisor_xmlrpc
 
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import processes
+from cinder_backup_lab.host import venv
+
 
 LOG = logging.getLogger(__name__)
 
@@ -33,6 +37,27 @@ class Program:
     environment: dict = dataclasses.field(default_factory=dict)
     directory: str = None
     user: str = None
+
+
+def gunicorn_pid_file(state_dir, name):
+    """Pid file of a gunicorn master.
+
+    gunicorn retitles its processes and overwrites their environment: the
+    pid file is how a leftover master is found.
+    """
+    return os.path.join(state_dir, 'run', 'gunicorn-%s.pid' % name)
+
+
+def gunicorn_program(name, host, port, app, state_dir, workers, threads,
+                     timeout, environment):
+    """A WSGI application (Keystone, the Cinder API) under gunicorn."""
+    return Program(name, [
+        venv.venv_bin('gunicorn'), '--bind', '%s:%d' % (host, port),
+        '--workers', str(workers), '--threads', str(threads),
+        '--worker-class', 'gthread', '--timeout', str(timeout),
+        '--keep-alive', '5', '--name', name,
+        '--pid', gunicorn_pid_file(state_dir, name), app],
+        environment=environment)
 
 
 class Supervisor:
@@ -100,7 +125,7 @@ class Supervisor:
 
     def write_config(self, programs):
         os.makedirs(self.log_dir, exist_ok=True)
-        utils.write_file(self.conf_path, self.render(programs), 0o600)
+        files.write_file(self.conf_path, self.render(programs), 0o600)
 
     # -- daemon -----------------------------------------------------------
     def _proxy(self):
@@ -110,9 +135,9 @@ class Supervisor:
 
     def pid(self):
         """PID of our supervisord if it runs, else None (stale file)."""
-        pid = utils.read_pidfile(self.pid_path)
-        if pid and utils.pid_alive(pid) and \
-                self.conf_path in utils.process_cmdline(pid):
+        pid = processes.read_pidfile(self.pid_path)
+        if pid and processes.pid_alive(pid) and \
+                self.conf_path in processes.cmdline(pid):
             return pid
         return None
 
@@ -137,11 +162,12 @@ class Supervisor:
             if os.path.exists(path):
                 LOG.info('removing stale %s', path)
                 os.unlink(path)
-        exe = os.path.join(os.path.dirname(sys.executable), 'supervisord')
+        exe = venv.venv_bin('supervisord')
         subprocess.run([exe, '-c', self.conf_path], check=True,
                        stdin=subprocess.DEVNULL)
-        utils.wait_for(self.is_running, timeout=30, interval=0.2,
-                       what='supervisord to answer on %s' % self.socket_path)
+        commands.wait_for(
+            self.is_running, timeout=30, interval=0.2,
+            what='supervisord to answer on %s' % self.socket_path)
 
     def _apply_config_changes(self):
         # The same as "supervisorctl update": add, drop and replace groups.
@@ -164,8 +190,9 @@ class Supervisor:
             self._proxy().supervisor.shutdown()
         except (OSError, xmlrpc.client.Error):
             os.kill(pid, 15)
-        utils.wait_for(lambda: not utils.pid_alive(pid), timeout=timeout,
-                       interval=0.2, what='supervisord (pid %d) to exit' % pid)
+        commands.wait_for(
+            lambda: not processes.pid_alive(pid), timeout=timeout,
+            interval=0.2, what='supervisord (pid %d) to exit' % pid)
         return True
 
     # -- programs ---------------------------------------------------------
@@ -192,7 +219,7 @@ class Supervisor:
         try:
             self._proxy().supervisor.startProcess(name, True)
         except xmlrpc.client.Fault as exc:
-            raise utils.LabError(
+            raise errors.LabError(
                 '%s did not start (%s); see %s' % (
                     name, exc.faultString,
                     os.path.join(self.log_dir, '%s.out' % name)))
@@ -213,7 +240,7 @@ class Supervisor:
                 proxy.supervisor.startProcess(name, False)
             except xmlrpc.client.Fault as exc:
                 if 'ALREADY_STARTED' not in exc.faultString:
-                    raise utils.LabError('%s did not start (%s); see %s' % (
+                    raise errors.LabError('%s did not start (%s); see %s' % (
                         name, exc.faultString, os.path.join(
                             self.log_dir, '%s.out' % name)))
             started.append(name)
@@ -224,7 +251,7 @@ class Supervisor:
                    if infos.get(n, {}).get('statename') in
                    ('FATAL', 'BACKOFF', 'EXITED')]
             if bad:
-                raise utils.LabError(
+                raise errors.LabError(
                     '%s did not stay up; see %s' % (', '.join(bad), ', '.join(
                         os.path.join(self.log_dir, '%s.out' % n)
                         for n in bad)))
@@ -233,8 +260,8 @@ class Supervisor:
         deadline = time.monotonic() + timeout
         while not all_running():
             if time.monotonic() > deadline:
-                raise utils.LabError('timed out waiting for %s to run'
-                                     % ', '.join(started))
+                raise errors.LabError('timed out waiting for %s to run'
+                                      % ', '.join(started))
             time.sleep(0.3)
         return started
 
@@ -265,22 +292,6 @@ class Supervisor:
                        (None, 'STOPPED', 'EXITED', 'FATAL')
                        for n in running)
         if running:
-            utils.wait_for(all_down, timeout=timeout, interval=0.3,
-                           what='%s to stop' % ', '.join(running))
+            commands.wait_for(all_down, timeout=timeout, interval=0.3,
+                              what='%s to stop' % ', '.join(running))
         return running
-
-    def wait_stopped(self, names, timeout=60):
-        def all_stopped():
-            infos = self.all_info()
-            return all(infos.get(n, {}).get('statename') != 'RUNNING'
-                       for n in names)
-        utils.wait_for(all_stopped, timeout=timeout, interval=0.5,
-                       what='%s to stop' % ', '.join(names))
-
-    def started_at(self, name):
-        info = self.info(name)
-        return info['start'] if info else None
-
-    def uptime(self, name):
-        start = self.started_at(name)
-        return time.time() - start if start else None

@@ -1,14 +1,14 @@
 """Distribution packages and the host checks that go with them."""
 
 import contextlib
-import glob
 import logging
 import os
 import shutil
-import sys
-import sysconfig
 
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+
 
 LOG = logging.getLogger(__name__)
 
@@ -21,10 +21,6 @@ CEPH_PACKAGES = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw',
 CEPH_CLIENT_PACKAGES = ['ceph-common']
 
 SUPPORTED_OS = {('debian', '12'), ('ubuntu', '22.04'), ('ubuntu', '24.04')}
-
-# The distribution's Python bindings of librados/librbd, made importable in
-# the lab's virtualenv.
-BINDINGS = ('rados', 'rbd')
 
 
 def os_release(path='/etc/os-release'):
@@ -78,8 +74,8 @@ def os_codename(path='/etc/os-release'):
                     return value.strip('"')
     except OSError:
         pass
-    raise utils.LabError('no VERSION_CODENAME in %s; cannot name the '
-                         'distribution for the Ceph repository' % path)
+    raise errors.LabError('no VERSION_CODENAME in %s; cannot name the '
+                          'distribution for the Ceph repository' % path)
 
 
 def fetch(url, timeout=60):
@@ -111,13 +107,13 @@ def ensure_ceph_source(conf, source_path=APT_SOURCE,
         try:
             key = fetch(c.repo_key_url)
         except OSError as exc:
-            raise utils.LabError('cannot download [ceph] repo_key_url %s: '
-                                 '%s' % (c.repo_key_url, exc))
+            raise errors.LabError('cannot download [ceph] repo_key_url %s: '
+                                  '%s' % (c.repo_key_url, exc))
         key_path = apt_key_path(key, keyring_dir)
         os.makedirs(keyring_dir, mode=0o755, exist_ok=True)
         _write_bytes(key_path, key)
     text = render_apt_source(c.repo_url, os_codename(), key_path)
-    return utils.write_if_changed(source_path, text, 0o644)
+    return files.write_if_changed(source_path, text, 0o644)
 
 
 def _write_bytes(path, data):
@@ -130,8 +126,8 @@ def _write_bytes(path, data):
 
 def missing(packages):
     """Packages from the list that dpkg does not have installed."""
-    out = utils.run(['dpkg-query', '-W', '-f', '${Package} ${Status}\n']
-                    + list(packages), check=False)
+    out = commands.run(['dpkg-query', '-W', '-f', '${Package} ${Status}\n']
+                       + list(packages), check=False)
     installed = {line.split()[0] for line in out.splitlines()
                  if line.endswith('install ok installed')}
     return [p for p in packages if p not in installed]
@@ -143,15 +139,16 @@ def ensure(packages, allow_install):
     if not todo:
         return []
     if not allow_install:
-        raise utils.LabError(
+        raise errors.LabError(
             'missing packages: %s; install them (apt-get install %s) or '
             'set install_packages = true' % (' '.join(todo), ' '.join(todo)))
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     LOG.info('installing %s', ' '.join(todo))
-    utils.run(['apt-get', 'update', '-q'], check=False, env=env, timeout=600)
+    commands.run(['apt-get', 'update', '-q'], check=False, env=env,
+                 timeout=600)
     with no_service_autostart():
-        utils.run(['apt-get', 'install', '-y', '-q',
-                   '--no-install-recommends'] + todo, env=env, timeout=1800)
+        commands.run(['apt-get', 'install', '-y', '-q',
+                      '--no-install-recommends'] + todo, env=env, timeout=1800)
     return todo
 
 
@@ -171,56 +168,12 @@ def no_service_autostart(path=POLICY_RC_D):
     if os.path.lexists(path):
         yield
         return
-    utils.write_file(path, '#!/bin/sh\n# cinder-backup-lab: package '
+    files.write_file(path, '#!/bin/sh\n# cinder-backup-lab: package '
                      'install in progress\nexit 101\n', 0o755)
     try:
         yield
     finally:
         os.unlink(path)
-
-
-def distro_binding_files(dist_dir='/usr/lib/python3/dist-packages'):
-    tag = sysconfig.get_config_var('EXT_SUFFIX') or '.so'
-    found = {}
-    for name in BINDINGS:
-        matches = glob.glob(os.path.join(dist_dir, name + tag))
-        if matches:
-            found[name] = matches[0]
-    return found
-
-
-def link_distro_bindings():
-    """Make the distro's rados/rbd modules importable in this venv.
-
-    They are built for the system's CPython; the venv is made from that
-    same interpreter, so a directory of links plus a .pth file is enough,
-    without exposing the rest of dist-packages. Returns True if changed.
-    """
-    if sys.prefix == sys.base_prefix:
-        return False    # not in a venv: the system path already has them
-    files = distro_binding_files()
-    if set(files) != set(BINDINGS):
-        raise utils.LabError(
-            'python3-rados/python3-rbd modules for %s not found under '
-            '/usr/lib/python3/dist-packages; the lab\'s venv must be built '
-            'from the system python3 (see tools/bootstrap.sh)'
-            % sysconfig.get_config_var('EXT_SUFFIX'))
-    link_dir = os.path.join(sys.prefix, 'lib', 'distro-ceph-bindings')
-    os.makedirs(link_dir, exist_ok=True)
-    changed = False
-    for path in files.values():
-        link = os.path.join(link_dir, os.path.basename(path))
-        if os.path.realpath(link) != path:
-            if os.path.lexists(link):
-                os.unlink(link)
-            os.symlink(path, link)
-            changed = True
-    pth = os.path.join(sysconfig.get_paths()['purelib'],
-                       'cinder_backup_lab_ceph_bindings.pth')
-    if not os.path.exists(pth):
-        utils.write_file(pth, link_dir + '\n', 0o644)
-        changed = True
-    return changed
 
 
 def free_disk_bytes(path):

@@ -14,14 +14,16 @@ from keystoneauth1 import adapter
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 
-from cinder_backup_lab import utils
+from cinder_backup_lab import errors
+
 
 LOG = logging.getLogger(__name__)
 # keystoneauth logs request bodies at debug level, and a user's creation
 # or password change carries the password: keep it out of lab.log.
 logging.getLogger('keystoneauth').setLevel(logging.INFO)
 
-# Volume API microversion the lab uses: 3.51 lets a backup name its AZ.
+# Volume API microversion the lab uses (its API clients and openrc files):
+# 3.51 lets a backup name its AZ, so it reaches that AZ's c-bak.
 VOLUME_API_VERSION = '3.51'
 
 
@@ -66,8 +68,8 @@ class Identity:
     def find(self, collection, name):
         found = self._list(collection, name=name)
         if not found:
-            raise utils.LabError('Keystone has no %s named %r'
-                                 % (collection[:-1], name))
+            raise errors.LabError('Keystone has no %s named %r'
+                                  % (collection[:-1], name))
         return found[0]
 
     def ensure(self, collection, name, body, secret=None):
@@ -202,7 +204,7 @@ class BlockStorage:
             if obj['status'] in wanted or obj['status'] in failed:
                 return obj
             if time.monotonic() > deadline:
-                raise utils.LabError(
+                raise errors.LabError(
                     'timed out after %ds waiting for %s %s to be %s (it is '
                     '%s)' % (timeout, kind, obj_id, '/'.join(wanted),
                              obj['status']))

@@ -1,0 +1,53 @@
+"""doctor: what is wrong with a running lab, and how to fix it."""
+
+import os
+
+from cinder_backup_lab import config
+from cinder_backup_lab.openstack import cinder_conf
+
+
+def problems(conf, status, admin_api, existing_pools):
+    """Problems a person can act on, one sentence each.
+
+    status: the lab's status; admin_api: a BlockStorage client as admin;
+    existing_pools: a callable listing the cluster's pools.
+    """
+    found = []
+    for pool, state in status['pools'].items():
+        if state != 'present':
+            found.append('Ceph pool "%s" is missing; run "cinder-backup-lab '
+                         'up" to create it' % pool)
+    for svc in status['services']:
+        if svc['state'] != 'RUNNING':
+            found.append('%s is %s; see %s' % (
+                svc['name'], svc['state'], os.path.join(
+                    conf.state_dir, 'log', '%s.out' % svc['name'])))
+    os_ = status.get('openstack', {})
+    for s in os_.get('cinder_services', []):
+        if s['state'] != 'up':
+            found.append('%s on %s (AZ %s) is down' % (
+                s['binary'], s['host'], s['zone']))
+    if os_.get('keystone') and os_.get('cinder_api') and \
+            status['ceph'].get('health') not in (None, 'UNREACHABLE'):
+        found += failed_backup_problems(conf, admin_api, existing_pools())
+    return found
+
+
+def failed_backup_problems(conf, admin_api, existing_pools):
+    """Backups in error whose Ceph container is not an existing pool."""
+    out = []
+    ceph_azs = {az for d, _h, az in cinder_conf.backup_services(conf)
+                if d == config.CEPH}
+    backups = admin_api.get('/backups/detail', all_tenants=1,
+                            status='error')['backups']
+    for b in backups:
+        container = b.get('container')
+        if container and container not in existing_pools and \
+                b.get('availability_zone') in ceph_azs:
+            out.append(
+                'backup %s failed because Ceph pool "%s" does not exist '
+                '(fail_reason: %s); create the pool and add it to [ceph] '
+                'backup_pools, or back up into one of: %s'
+                % (b['id'], container, b.get('fail_reason'),
+                   ', '.join(conf.ceph.backup_pools)))
+    return out

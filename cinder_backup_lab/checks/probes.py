@@ -1,0 +1,34 @@
+"""The Tempest plugin's backend probes, pointed at the standalone lab.
+
+The demo, the leftovers check and the integration tests look below Cinder
+with the same probes the Tempest plugin uses (tempest_plugin.common), so
+the names of backup images, snapshots and objects, the test data and the
+checksums are defined once.
+"""
+
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import rgw
+from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import swift_probe
+
+
+def ceph_for(conf, user='admin'):
+    """A CephProbe of the lab's cluster as client.<user>."""
+    paths = ceph.CephPaths(conf.state_dir)
+    return ceph_probe.CephProbe(paths.conf, user,
+                                paths.keyring('client.%s' % user),
+                                conf.ceph.volumes_pool)
+
+
+def swift_for(conf):
+    """A SwiftProbe with the RGW user's Swift v1 credentials."""
+    creds = rgw.load_credentials(conf.state_dir)
+    return swift_probe.SwiftProbe(creds.auth_url, creds.user, creds.key)
+
+
+def swift_for_token(storage_url, token):
+    """A SwiftProbe as a Keystone user (per_user mode).
+
+    RGW checks the token; the account is the token's project.
+    """
+    return swift_probe.SwiftProbe(storage_url=storage_url, token=token)

@@ -1,0 +1,296 @@
+"""The standalone lab: up, down, clean and status over the two halves.
+
+`up` runs the storage half, then (deploy_openstack = true) the OpenStack
+half, under one supervisord in the state dir, and writes the lab's
+outputs (openrc files, tempest.conf). DevStack's plugin calls the same
+`up`/`down`/`clean` with deploy_openstack = false: the storage half only,
+its client files exported for DevStack's Cinder.
+"""
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+
+from cinder_backup_lab import config
+from cinder_backup_lab import errors
+from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import files
+from cinder_backup_lab.host import packages
+from cinder_backup_lab.host import processes
+from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import venv
+from cinder_backup_lab.openstack import half as openstack_half
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import half as storage_half
+
+LOG = logging.getLogger(__name__)
+
+# Values fixed once the cluster exists: changing them needs "clean".
+FIXED_AFTER_CREATE = ('bind_host', 'mon_port', 'mon_port_v1', 'osd_size_gb')
+
+
+class PhaseTimer:
+    """Per-phase wall times, printed as the benchmark summary of `up`."""
+
+    def __init__(self):
+        self.phases = []
+
+    @contextlib.contextmanager
+    def phase(self, name):
+        LOG.info('%s ...', name)
+        start = time.monotonic()
+        try:
+            yield
+        finally:
+            self.phases.append((name, time.monotonic() - start))
+
+    @property
+    def total(self):
+        return sum(t for _, t in self.phases)
+
+    def table(self):
+        lines = ['%-12s %8s' % ('phase', 'seconds')]
+        lines += ['%-12s %8.1f' % (name, t) for name, t in self.phases]
+        lines.append('%-12s %8.1f' % ('total', self.total))
+        return '\n'.join(lines)
+
+
+class Lab:
+    def __init__(self, conf):
+        self.conf = conf
+        self.state_dir = conf.state_dir
+        self.supervisor = supervisor.Supervisor(conf.state_dir)
+        self.storage = storage_half.StorageHalf(conf, self.supervisor)
+        self.openstack = openstack_half.OpenStackHalf(
+            conf, self.supervisor, self.storage.paths)
+        self.outside_files = client_files.OutsideFiles(conf.state_dir)
+        self.changed = []
+
+    @property
+    def record_path(self):
+        return os.path.join(self.state_dir, 'lab.json')
+
+    def programs(self):
+        if not self.conf.ceph.deploy:
+            return []
+        progs = self.storage.programs()
+        if self.conf.deploy_openstack:
+            progs += self.openstack.programs()
+        return progs
+
+    def packages(self):
+        if not self.conf.ceph.deploy:
+            return packages.CEPH_CLIENT_PACKAGES
+        if not self.conf.deploy_openstack:
+            return packages.CEPH_PACKAGES
+        return packages.CEPH_PACKAGES + openstack_half.PACKAGES
+
+    # -- checks before anything is touched ----------------------------------
+    def _created_record(self):
+        try:
+            with open(self.record_path) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def _current_record(self):
+        c = self.conf
+        return {'bind_host': c.bind_host, 'mon_port': c.ceph.mon_port,
+                'mon_port_v1': c.ceph.mon_port_v1,
+                'osd_size_gb': c.ceph.osd_size_gb}
+
+    def preflight(self):
+        """Every reason not to start, as one error; touches nothing."""
+        problems = list(config.validate(self.conf))
+        if os.geteuid() != 0:
+            problems.append('the lab must run as root (it installs packages '
+                            'and runs Ceph daemons); run it with sudo')
+        problems += packages.check_os()
+        if problems:
+            raise errors.LabError('invalid configuration:\n  - '
+                                  + '\n  - '.join(problems))
+        if not self.conf.ceph.deploy:
+            return      # nothing is created or started here
+
+        created = self._created_record()
+        if created:
+            current = self._current_record()
+            for key in FIXED_AFTER_CREATE:
+                if created.get(key) != current[key]:
+                    problems.append(
+                        '%s is %r but the lab in %s was created with %r; '
+                        'it cannot change on an existing cluster: set it '
+                        'back or run "cinder-backup-lab clean" first'
+                        % (key, current[key], self.state_dir,
+                           created.get(key)))
+
+        running = self.supervisor.all_info()
+        for name, port in config.lab_ports(self.conf).items():
+            program = config.PORT_OWNERS.get(name, name)
+            if running.get(program, {}).get('statename') == 'RUNNING':
+                continue     # our own daemon holds it
+            if not commands.port_is_free(self.conf.bind_host, port):
+                problems.append('port %d on %s (%s) is already in use by '
+                                'another program; free it or choose another '
+                                'port in the lab config'
+                                % (port, self.conf.bind_host, name))
+
+        osd_dir = self.storage.paths.data_dir('osd', ceph.OSD_ID)
+        if not os.path.exists(os.path.join(osd_dir, '.lab-mkfs-done')):
+            need = (self.conf.ceph.osd_size_gb + 2) * 1024 ** 3
+            free = packages.free_disk_bytes(self.state_dir)
+            if free < need:
+                problems.append(
+                    'only %s free for %s; the OSD file may grow to %d GiB '
+                    'plus logs: free space or lower [ceph] osd_size_gb'
+                    % (processes.human_bytes(free), self.state_dir,
+                       self.conf.ceph.osd_size_gb))
+        if problems:
+            raise errors.LabError('cannot start the lab:\n  - '
+                                  + '\n  - '.join(problems))
+
+    # -- up ---------------------------------------------------------------
+    def _note(self, changed, what):
+        if changed:
+            self.changed.append(what)
+
+    def _install(self, timer):
+        with timer.phase('packages'):
+            self._note(packages.ensure_ceph_source(self.conf),
+                       'ceph apt source')
+            self._note(packages.ensure(self.packages(),
+                                       self.conf.install_packages),
+                       'packages')
+            if self.conf.ceph.deploy:
+                self._note(venv.link_distro_bindings(), 'python bindings')
+
+    def up(self):
+        timer = PhaseTimer()
+        self.changed = []
+        if not self.conf.ceph.deploy:
+            # An existing cluster (DevStack subnode): check it, start
+            # nothing.
+            with timer.phase('preflight'):
+                self.preflight()
+            self._install(timer)
+            with timer.phase('cluster'):
+                self.storage.check_existing()
+            return timer
+        with timer.phase('preflight'):
+            if not self.supervisor.is_running():
+                # Daemons orphaned by a killed supervisord hold our ports.
+                self._note(self.kill_strays(), 'orphans stopped')
+            self.preflight()
+        self._install(timer)
+        with timer.phase('config'):
+            os.makedirs(self.state_dir, mode=0o755, exist_ok=True)
+            self.storage.write_config(self.openstack.rgw_options())
+            self.supervisor.write_config(self.programs())
+            self.supervisor.start()
+            if not self._created_record():
+                files.write_file(self.record_path,
+                                 json.dumps(self._current_record()) + '\n')
+        self.storage.up(timer, self._note)
+        if self.conf.client_conf_dir:
+            with timer.phase('client-files'):
+                self._note(self.storage.export_client_files(),
+                           'client files')
+        if self.conf.deploy_openstack:
+            microversion = self.openstack.up(timer, self._note)
+            with timer.phase('outputs'):
+                tempest_conf.write_lab_outputs(
+                    self.conf, self.openstack.passwords, microversion)
+        return timer
+
+    # -- down / clean -------------------------------------------------------
+    def down(self):
+        """Stop every daemon, then supervisord. Data stays."""
+        if not self.supervisor.is_running():
+            self.kill_strays()
+            return False
+        if self.conf.deploy_openstack:
+            self.openstack.stop()
+        for prog in reversed(self.programs()):
+            self.supervisor.stop_program(prog.name)
+        self.supervisor.shutdown()
+        return True
+
+    def kill_strays(self):
+        """End daemons of this lab left without their supervisord.
+
+        supervisord gives every child (and so every grandchild: gunicorn
+        workers, Erlang helpers) SUPERVISOR_SERVER_URL naming its socket,
+        which is inside our state dir; Ceph daemons started by hand with
+        our ceph.conf, and the OpenStack half's tagged processes, count
+        too. Each is ended by its PID, nothing else.
+        """
+        pids = set(processes.pids_with_environment(
+            'SUPERVISOR_SERVER_URL', 'unix://' + self.supervisor.socket_path))
+        pids.update(self.storage.stray_pids())
+        if self.conf.deploy_openstack:
+            pids.update(self.openstack.stray_pids())
+        return processes.stop_pids(pids)
+
+    def clean(self):
+        """Stop everything and remove all the lab made. Idempotent."""
+        self.down()
+        self.kill_strays()
+        removed = self.outside_files.remove_all()
+        if os.path.isdir(self.state_dir):
+            shutil.rmtree(self.state_dir)
+            return True
+        return bool(removed)
+
+    # -- status -------------------------------------------------------------
+    def status(self):
+        c = self.conf
+        infos = self.supervisor.all_info()
+        result = {'state_dir': self.state_dir,
+                  'created': os.path.exists(self.record_path),
+                  'supervisord': {'running': self.supervisor.is_running(),
+                                  'pid': self.supervisor.pid()},
+                  'services': [], 'profile': c.profile,
+                  'deploy_openstack': c.deploy_openstack}
+        roles = (self.openstack.service_roles() if c.deploy_openstack
+                 else {})
+        total_rss = 0
+        for prog in self.programs():
+            info = infos.get(prog.name, {})
+            pid = info.get('pid') or None
+            # Children included: gunicorn workers, privsep daemons.
+            rss = processes.tree_rss(pid) if pid else None
+            total_rss += rss or 0
+            az, driver = roles.get(prog.name, (None, None))
+            result['services'].append({
+                'name': prog.name,
+                'state': info.get('statename', 'STOPPED'),
+                'pid': pid, 'rss_bytes': rss, 'az': az, 'driver': driver})
+        result['rss_total_bytes'] = total_rss
+        result.update(self.storage.status(
+            infos.get('ceph-mon', {}).get('statename') == 'RUNNING'))
+        # Where the secrets are, never what they are.
+        result['files'] = self.storage.files()
+        if c.client_conf_dir or self.outside_files.paths():
+            result['files']['outside_state_dir'] = ', '.join(
+                self.outside_files.paths()) or '(none yet)'
+        if c.deploy_openstack:
+            result['openstack'] = self.openstack.status()
+            result['files'].update(self.openstack.files())
+            p = tempest_conf.Paths(c.state_dir)
+            result['files'].update({'openrc_admin': p.openrc_admin,
+                                    'openrc_demo': p.openrc_demo,
+                                    'tempest_conf': p.tempest_conf})
+        return result
+
+    @staticmethod
+    def healthy(status):
+        return (status['supervisord']['running']
+                and all(s['state'] == 'RUNNING' for s in status['services'])
+                and storage_half.StorageHalf.healthy(status)
+                and (not status.get('deploy_openstack', True)
+                     or openstack_half.OpenStackHalf.healthy(status)))

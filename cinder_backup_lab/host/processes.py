@@ -1,0 +1,166 @@
+"""Processes of this machine, read from /proc, and ending them by PID.
+
+The one place that scans /proc: the lab finds its own daemons (by an
+argument or an environment marker), their children and their memory here,
+and ends leftovers by PID only, never by name.
+"""
+
+import logging
+import os
+import signal
+import time
+
+LOG = logging.getLogger(__name__)
+
+
+def pid_alive(pid):
+    """True while the process runs; a zombie (exited, unreaped) is gone."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = _stat_fields(pid)
+    return bool(stat) and stat[0] != 'Z'
+
+
+def _stat_fields(pid):
+    """Fields of /proc/<pid>/stat after the command name ([] if gone).
+
+    The name is parenthesised and may hold spaces ("gunicorn: master").
+    """
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rpartition(')')[2].split()
+    except OSError:
+        return []
+
+
+def read_pidfile(path):
+    try:
+        with open(path) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cmdline(pid):
+    try:
+        with open('/proc/%d/cmdline' % pid, 'rb') as f:
+            return f.read().replace(b'\0', b' ').decode(errors='replace')
+    except OSError:
+        return ''
+
+
+def _mount_namespace(pid='self'):
+    try:
+        return os.readlink('/proc/%s/ns/mnt' % pid)
+    except OSError:
+        return None
+
+
+def _other_pids():
+    """PIDs of every process but this one, in this mount namespace.
+
+    A process in another mount namespace (a container booted next to the
+    lab) may name the same paths, which mean other files there.
+    """
+    own_pid, own_ns = os.getpid(), _mount_namespace()
+    for entry in os.listdir('/proc'):
+        if entry.isdigit() and int(entry) != own_pid and \
+                _mount_namespace(entry) == own_ns:
+            yield int(entry)
+
+
+def _pids_with(proc_file, wanted):
+    """PIDs whose /proc/<pid>/<proc_file> has `wanted` as one NUL field."""
+    wanted = wanted.encode()
+    found = []
+    for pid in _other_pids():
+        try:
+            with open('/proc/%d/%s' % (pid, proc_file), 'rb') as f:
+                fields = f.read().split(b'\0')
+        except OSError:
+            continue
+        if wanted in fields:
+            found.append(pid)
+    return found
+
+
+def pids_with_argument(argument):
+    """PIDs of processes that have `argument` as one of their arguments."""
+    return _pids_with('cmdline', argument)
+
+
+def pids_with_environment(name, value):
+    """PIDs of processes whose environment has name=value."""
+    return _pids_with('environ', '%s=%s' % (name, value))
+
+
+def descendants(pid):
+    """All descendant PIDs of pid (gunicorn workers, privsep daemons)."""
+    children = {}
+    for other in _other_pids():
+        stat = _stat_fields(other)
+        if len(stat) > 1:
+            children.setdefault(int(stat[1]), []).append(other)
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def rss_bytes(pid):
+    """Resident set size of one process, or None if it is gone."""
+    try:
+        with open('/proc/%d/status' % pid) as f:
+            for line in f:
+                if line.startswith('VmRSS:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def tree_rss(pid):
+    """RSS of a process and all its descendants."""
+    return sum(rss_bytes(p) or 0 for p in [pid] + descendants(pid))
+
+
+def stop_pids(pids, timeout=60):
+    """SIGTERM each PID, wait for all, SIGKILL what ignored it.
+
+    Returns the PIDs signalled, sorted.
+    """
+    pids = sorted(set(pids))
+    for pid in pids:
+        LOG.info('stopping leftover %s (pid %d)', cmdline(pid)[:60], pid)
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if pid_alive(pid):
+            LOG.info('pid %d ignored SIGTERM; killing it', pid)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return pids
+
+
+def human_bytes(n):
+    """1536 -> '1.5 KiB'; None -> '-'."""
+    if n is None:
+        return '-'
+    for unit in ('B', 'KiB', 'MiB', 'GiB'):
+        if n < 1024 or unit == 'GiB':
+            return ('%d %s' % (n, unit) if unit == 'B'
+                    else '%.1f %s' % (n, unit))
+        n /= 1024.0

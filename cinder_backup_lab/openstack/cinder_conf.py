@@ -1,0 +1,289 @@
+"""Cinder's configuration, rendered by pure functions from plain values.
+
+One common cinder.conf (API, scheduler, volume with the RBD backend) and
+the backup options of each cinder-backup: the Ceph driver in the default
+AZ and the Swift driver pointed at RGW in a second AZ, each with its own
+"host". backup_options() is the one place those options are made: the
+lab's own c-bak files and "configure-cinder" (DevStack) both use it.
+"""
+
+import dataclasses
+import os
+
+from cinder_backup_lab import config
+from cinder_backup_lab.host import files
+from cinder_backup_lab.storage import rgw
+
+CEPH = config.CEPH
+SWIFT = config.SWIFT
+BACKUP_DRIVERS = {
+    CEPH: 'cinder.backup.drivers.ceph.CephBackupDriver',
+    SWIFT: 'cinder.backup.drivers.swift.SwiftBackupDriver',
+}
+RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
+
+
+@dataclasses.dataclass
+class CommonSettings:
+    """Values of the shared cinder.conf."""
+    state_path: str
+    log_dir: str
+    host: str
+    bind_host: str
+    api_port: int
+    db_url: str
+    transport_url: str
+    keystone_url: str
+    memcached: str
+    service_user: str
+    service_password: str
+    service_project: str
+    default_az: str
+    volume_backend: str
+    volume_type: str
+    ceph_conf: str
+    rbd_pool: str
+    rbd_user: str
+    report_interval: int
+    periodic_interval: int
+    privsep_helper: str
+    api_paste_config: str
+    rootwrap_config: str
+    debug: bool = False
+
+    def __repr__(self):
+        return 'CommonSettings(host=%r, ...)' % self.host
+
+
+@dataclasses.dataclass
+class CephBackupSettings:
+    ceph_conf: str
+    user: str
+    pool: str
+    chunk_size: int
+    stripe_unit: int
+    stripe_count: int
+    restore_discard_excess_bytes: bool
+
+
+@dataclasses.dataclass
+class SwiftBackupSettings:
+    auth: str               # single_user | per_user
+    url: str                # ends in /swift/v1/AUTH_
+    auth_url: str           # v1 auth URL (single_user)
+    user: str               # uid:subuser (single_user)
+    key: str                # swift key (single_user)
+    container: str
+    object_size: int
+    block_size: int
+    retry_attempts: int
+    retry_backoff: int
+    compression: str
+
+    def __repr__(self):
+        return 'SwiftBackupSettings(auth=%r, key=***)' % self.auth
+
+
+def _bool(value):
+    return 'true' if value else 'false'
+
+
+def render_cinder_conf(s):
+    """The shared cinder.conf (API, scheduler, volume) as text."""
+    privsep = [('helper_command', s.privsep_helper)]
+    return files.render_ini([
+        ('DEFAULT', [
+            ('host', s.host),
+            ('my_ip', s.bind_host),
+            ('state_path', s.state_path),
+            ('log_dir', s.log_dir),
+            ('use_stderr', 'false'),
+            ('debug', _bool(s.debug)),
+            ('transport_url', s.transport_url),
+            ('auth_strategy', 'keystone'),
+            ('api_paste_config', s.api_paste_config),
+            ('rootwrap_config', s.rootwrap_config),
+            ('osapi_volume_listen', s.bind_host),
+            ('osapi_volume_listen_port', str(s.api_port)),
+            ('enabled_backends', s.volume_backend),
+            ('default_volume_type', s.volume_type),
+            ('storage_availability_zone', s.default_az),
+            ('default_availability_zone', s.default_az),
+            ('allow_availability_zone_fallback', 'false'),
+            ('report_interval', str(s.report_interval)),
+            ('periodic_interval', str(s.periodic_interval)),
+            ('service_down_time', str(max(60, 6 * s.report_interval))),
+            # Stop within seconds even when RabbitMQ is gone (restart).
+            ('graceful_shutdown_timeout', '15'),
+            # First capability report right at start, not up to 60 s later.
+            ('periodic_fuzzy_delay', '0'),
+            # Any c-bak of the requested AZ may take a backup: each AZ
+            # holds c-bak of one driver only.
+            ('backup_use_same_host', 'false'),
+            ('glance_api_servers', ''),
+        ]),
+        ('database', [('connection', s.db_url),
+                      ('max_pool_size', '5'), ('max_overflow', '10')]),
+        ('keystone_authtoken', [
+            ('www_authenticate_uri', s.keystone_url),
+            ('auth_url', s.keystone_url),
+            ('auth_type', 'password'),
+            ('username', s.service_user),
+            ('password', s.service_password),
+            ('project_name', s.service_project),
+            ('user_domain_name', 'Default'),
+            ('project_domain_name', 'Default'),
+            ('memcached_servers', s.memcached),
+            ('service_token_roles_required', 'true'),
+        ]),
+        ('oslo_concurrency', [('lock_path',
+                               os.path.join(s.state_path, 'lock'))]),
+        ('oslo_policy', [('enforce_scope', 'false'),
+                         ('enforce_new_defaults', 'false')]),
+        # oslo.privsep contexts that cinder and os-brick use: start the
+        # helper from the venv directly (the lab runs as root), not
+        # through "sudo cinder-rootwrap" (not on sudo's secure_path).
+        ('privsep', privsep),
+        ('privsep_osbrick', privsep),
+        ('cinder_sys_admin', privsep),
+        (s.volume_backend, [
+            ('volume_driver', RBD_DRIVER),
+            ('volume_backend_name', s.volume_backend),
+            ('rbd_ceph_conf', s.ceph_conf),
+            ('rbd_cluster_name', 'ceph'),
+            ('rbd_pool', s.rbd_pool),
+            ('rbd_user', s.rbd_user),
+            ('rbd_flatten_volume_from_snapshot', 'false'),
+            ('rbd_max_clone_depth', '5'),
+            ('rbd_store_chunk_size', '4'),
+            ('rados_connect_timeout', '30'),
+            ('report_discard_supported', 'true'),
+            ('backend_availability_zone', s.default_az),
+        ]),
+    ])
+
+
+def ceph_backup_options(s):
+    """[DEFAULT] options of the Ceph backup driver (the seed's options)."""
+    return [
+        ('backup_driver', BACKUP_DRIVERS[CEPH]),
+        ('backup_ceph_conf', s.ceph_conf),
+        ('backup_ceph_user', s.user),
+        ('backup_ceph_pool', s.pool),
+        ('backup_ceph_chunk_size', str(s.chunk_size)),
+        ('backup_ceph_stripe_unit', str(s.stripe_unit)),
+        ('backup_ceph_stripe_count', str(s.stripe_count)),
+        ('restore_discard_excess_bytes',
+         _bool(s.restore_discard_excess_bytes)),
+    ]
+
+
+def swift_backup_options(s):
+    """[DEFAULT] options of the Swift backup driver on RGW. Holds a key."""
+    if s.object_size % s.block_size:
+        raise ValueError('backup_swift_object_size %d is not a multiple of '
+                         'backup_swift_block_size %d'
+                         % (s.object_size, s.block_size))
+    options = [
+        ('backup_driver', BACKUP_DRIVERS[SWIFT]),
+        ('backup_swift_url', s.url),
+        ('backup_swift_auth', s.auth),
+    ]
+    if s.auth == 'single_user':
+        options += [
+            ('backup_swift_auth_url', s.auth_url),
+            ('backup_swift_auth_version', '1'),
+            ('backup_swift_user', s.user),
+            ('backup_swift_key', s.key),
+        ]
+    options += [
+        ('backup_swift_container', s.container),
+        ('backup_swift_object_size', str(s.object_size)),
+        ('backup_swift_block_size', str(s.block_size)),
+        ('backup_swift_retry_attempts', str(s.retry_attempts)),
+        ('backup_swift_retry_backoff', str(s.retry_backoff)),
+        ('backup_compression_algorithm', s.compression),
+    ]
+    return options
+
+
+def ceph_backup_settings(conf, ceph_conf):
+    c = conf
+    return CephBackupSettings(
+        ceph_conf=ceph_conf,
+        user=c.ceph.backup_user, pool=c.ceph.backup_pools[0],
+        chunk_size=c.backup_ceph.chunk_size,
+        stripe_unit=c.backup_ceph.stripe_unit,
+        stripe_count=c.backup_ceph.stripe_count,
+        restore_discard_excess_bytes=(
+            c.backup_ceph.restore_discard_excess_bytes))
+
+
+def swift_backup_settings(conf):
+    """Settings of the Swift driver; single_user reads the RGW key."""
+    sw = conf.backup_swift
+    auth_url = user = key = None
+    if sw.auth == 'single_user':
+        creds = rgw.load_credentials(conf.state_dir)
+        auth_url, user, key = creds.auth_url, creds.user, creds.key
+    return SwiftBackupSettings(
+        auth=sw.auth,
+        url=rgw.endpoint(conf) + rgw.SWIFT_PREFIX + '/AUTH_',
+        auth_url=auth_url, user=user, key=key,
+        container=sw.container, object_size=sw.object_size,
+        block_size=sw.block_size, retry_attempts=sw.retry_attempts,
+        retry_backoff=sw.retry_backoff, compression=sw.compression)
+
+
+def backup_options(conf, driver, ceph_conf):
+    """The backup options of a c-bak with driver, from the lab config.
+
+    The one place they are made: the lab's own backup-<driver>.conf and
+    "configure-cinder" (DevStack's cinder.conf) both use it. ceph_conf is
+    the ceph.conf the Ceph driver reads.
+    """
+    if driver == CEPH:
+        return ceph_backup_options(ceph_backup_settings(conf, ceph_conf))
+    if driver == SWIFT:
+        return swift_backup_options(swift_backup_settings(conf))
+    raise ValueError('unknown backup driver %r; use ceph or swift' % driver)
+
+
+def render_scheduler_conf(log_file):
+    # Debug on the scheduler only: the lab reads "Received ... service
+    # update" from its log to know when every service was accepted.
+    return files.render_ini([('DEFAULT', [('debug', 'true'),
+                                          ('log_file', log_file)])])
+
+
+def backup_services(conf):
+    """[(driver, host, az)] of the c-bak services of the lab's profile."""
+    c = conf.cinder
+    drivers = config.backup_drivers(conf)
+    hosts = {CEPH: conf.backup_ceph.host, SWIFT: conf.backup_swift.host}
+    # Alone, a c-bak serves the default AZ like any cloud's; side by side
+    # the Swift one has an AZ of its own.
+    zones = {CEPH: c.default_az,
+             SWIFT: c.swift_az if len(drivers) > 1 else c.default_az}
+    return [(d, hosts[d], zones[d]) for d in drivers]
+
+
+def api_url(conf):
+    return 'http://%s:%d/v3/%%(project_id)s' % (
+        conf.bind_host, conf.cinder.api_port)
+
+
+def render_backup_conf(conf, driver, host, az, log_file, ceph_conf):
+    """Extra config of one c-bak: its host, AZ, log, backup options."""
+    return files.render_ini([('DEFAULT', [
+        ('host', host), ('storage_availability_zone', az),
+        ('log_file', log_file),
+    ] + backup_options(conf, driver, ceph_conf))])
+
+
+def render_rootwrap_conf(filters_paths, exec_dirs):
+    return files.render_ini([('DEFAULT', [
+        ('filters_path', ','.join(filters_paths)),
+        ('exec_dirs', ','.join(exec_dirs)),
+        ('use_syslog', 'false'),
+    ])])

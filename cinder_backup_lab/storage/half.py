@@ -1,0 +1,191 @@
+"""The storage half: a Ceph cluster with pools, cephx users and RGW.
+
+What both fronts need from Ceph: the standalone lab runs it next to its
+own OpenStack half; DevStack's plugin runs it next to DevStack's Cinder
+(deploy_openstack = false). Which parts exist follows the profile: the
+backup pools and their cephx user only for the Ceph backup driver, RGW
+and its Swift user only for the Swift backup driver.
+"""
+
+import logging
+import os
+
+from cinder_backup_lab import config
+from cinder_backup_lab import errors
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.host import processes
+from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import rgw
+
+LOG = logging.getLogger(__name__)
+
+
+class StorageHalf:
+    def __init__(self, conf, supervisor_):
+        self.conf = conf
+        self.supervisor = supervisor_
+        self.cluster = ceph.Cluster(conf)
+        self.gateway = rgw.Gateway(conf, self.cluster)
+
+    @property
+    def paths(self):
+        return self.cluster.paths
+
+    def programs(self):
+        conf = self.paths.conf
+
+        def daemon(name, *args, **kwargs):
+            # The program is named after its binary.
+            return supervisor.Program(name, [
+                name, '-f', '--cluster', ceph.CLUSTER, '-c', conf]
+                + list(args), **kwargs)
+        progs = [
+            daemon('ceph-mon', '-i', ceph.MON_ID),
+            daemon('ceph-mgr', '-i', ceph.MGR_ID),
+            daemon('ceph-osd', '-i', str(ceph.OSD_ID), stopwaitsecs=60),
+        ]
+        if config.uses_rgw(self.conf):
+            progs.append(daemon('radosgw', '-n', 'client.%s' % ceph.RGW_NAME,
+                                startsecs=3))
+        return progs
+
+    def stray_pids(self):
+        """Daemons started with this cluster's ceph.conf (by hand too)."""
+        return processes.pids_with_argument(self.paths.conf)
+
+    # -- up ------------------------------------------------------------------
+    def write_config(self, rgw_extra=()):
+        """ceph.conf; a changed file restarts the gateway (read at start)."""
+        changed = self.cluster.write_config(rgw_extra)
+        if changed and self.supervisor.is_running():
+            self.supervisor.stop_program('radosgw')
+        return changed
+
+    def up(self, timer, note):
+        """Phases from the monitor to healthy PGs; note(changed, what)."""
+        cluster, sup = self.cluster, self.supervisor
+        with timer.phase('ceph-mon'):
+            note(cluster.create_mon(), 'mon created')
+            note(sup.start_program('ceph-mon'), 'mon started')
+            cluster.wait_mon()
+        with timer.phase('ceph-mgr'):
+            note(cluster.create_mgr(), 'mgr created')
+            note(sup.start_program('ceph-mgr'), 'mgr started')
+        with timer.phase('ceph-osd'):
+            note(cluster.create_osd(), 'osd created')
+            note(sup.start_program('ceph-osd'), 'osd started')
+            cluster.wait_osd_up()
+        with timer.phase('pools'):
+            note(cluster.ensure_pools(ceph.pools(self.conf)), 'pools')
+        with timer.phase('users'):
+            wanted = ceph.users(self.conf)
+            for entity, caps in sorted(wanted.items()):
+                note(cluster.ensure_user(entity, caps), entity)
+            # Least privilege: no key of a driver the profile dropped.
+            unused = {'client.%s' % self.conf.ceph.backup_user,
+                      'client.%s' % ceph.RGW_NAME} - set(wanted)
+            for entity in sorted(unused):
+                note(cluster.remove_user(entity), '%s removed' % entity)
+        if config.uses_rgw(self.conf):
+            with timer.phase('radosgw'):
+                note(sup.start_program('radosgw'), 'rgw started')
+                self.gateway.wait_answering()
+                note(self.gateway.ensure_swift_user(), 'swift user')
+                self.gateway.check_swift_auth()
+        with timer.phase('health'):
+            cluster.wait_pgs_clean()
+
+    def export_client_files(self):
+        return client_files.export(self.conf, self.cluster.fsid(),
+                                   self.paths)
+
+    def check_existing(self):
+        """[ceph] deploy = false: reach the cluster, name missing pools.
+
+        Connects with the ceph.conf and a keyring of client_conf_dir.
+        """
+        c = self.conf
+        conf_file = client_files.conf_path(c)
+        if not os.path.exists(conf_file):
+            raise errors.LabError(
+                '%s not found; with [ceph] deploy = false copy the '
+                'cluster\'s ceph.conf and keyrings into client_conf_dir '
+                '(e.g. from the node that deploys it)' % conf_file)
+        users = [u for u in (ceph.backup_user(c), c.ceph.volume_user)
+                 if u and os.path.exists(
+                     client_files.keyring_path(c.client_conf_dir, u))]
+        if not users:
+            raise errors.LabError(
+                'no keyring of the volume or backup user in %s; copy them '
+                'from the node that deploys the cluster' % c.client_conf_dir)
+        argv = ['ceph', '--conf', conf_file, '--name',
+                'client.%s' % users[0], '--keyring',
+                client_files.keyring_path(c.client_conf_dir, users[0]),
+                '--connect-timeout', '20', 'osd', 'pool', 'ls',
+                '--format', 'json']
+        try:
+            existing = commands.run_json(argv, timeout=60) or []
+        except errors.LabError as exc:
+            raise errors.LabError('cannot reach the Ceph cluster of %s as '
+                                  'client.%s: %s' % (conf_file, users[0],
+                                                     exc))
+        missing = ceph.missing_pools(ceph.pools(c), existing)
+        if missing:
+            raise errors.LabError(
+                'pools missing in the cluster of %s: %s; create them '
+                '(ceph osd pool create <name>; rbd pool init <name>) or '
+                'change [ceph] volumes_pool/backup_pools'
+                % (conf_file, ', '.join(missing)))
+
+    # -- status --------------------------------------------------------------
+    def status(self, mon_running):
+        """{'ceph': ..., 'pools': ..., 'rgw': ...} of the running cluster."""
+        result = {'ceph': {}, 'pools': {}, 'rgw': None}
+        if mon_running:
+            try:
+                status = self.cluster.status()
+                total, clean, states = ceph.pg_summary(status)
+                osdmap = status.get('osdmap', {})
+                result['ceph'] = {
+                    'health': status['health']['status'],
+                    'checks': sorted(status['health'].get('checks', {})),
+                    'pgs_total': total, 'pgs_active_clean': clean,
+                    'pg_states': states,
+                    'osds_up': osdmap.get('num_up_osds'),
+                    'osds_in': osdmap.get('num_in_osds')}
+                existing = set(self.cluster.pools())
+                for pool in ceph.pools(self.conf):
+                    result['pools'][pool] = ('present' if pool in existing
+                                             else 'MISSING')
+            except errors.LabError as exc:
+                result['ceph'] = {'health': 'UNREACHABLE',
+                                  'error': str(exc)}
+        if config.uses_rgw(self.conf):
+            result['rgw'] = self.gateway.status()
+        return result
+
+    def files(self):
+        """Where the storage half's files are (never their contents)."""
+        c = self.conf
+        out = {'ceph_conf': self.paths.conf,
+               'admin_keyring': self.paths.keyring('client.admin'),
+               'logs': self.paths.log_dir}
+        out['volume_keyring'] = self.paths.keyring(
+            'client.%s' % c.ceph.volume_user)
+        if ceph.backup_user(c):
+            out['backup_keyring'] = self.paths.keyring(
+                'client.%s' % c.ceph.backup_user)
+        if config.uses_rgw(c):
+            out['swift_credentials'] = rgw.credentials_path(c.state_dir)
+        return out
+
+    @staticmethod
+    def healthy(status):
+        return (status['ceph'].get('health') == 'HEALTH_OK'
+                and status['ceph'].get('pgs_total')
+                == status['ceph'].get('pgs_active_clean')
+                and all(v == 'present' for v in status['pools'].values())
+                and (status.get('rgw') is None
+                     or status['rgw']['swift_auth_v1']))
