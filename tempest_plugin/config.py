@@ -74,7 +74,8 @@ BackupLabGroup = [
 
     # How to reach RGW's Swift API.
     cfg.URIOpt('swift_auth_url', default=None,
-               help='Swift v1 auth URL of RGW (e.g. http://host/auth/1.0) '
+               help='Swift v1 auth URL of RGW '
+                    '(e.g. http://127.0.0.1:8080/auth/1.0) '
                     'used to inspect the backup containers.'),
     cfg.StrOpt('swift_user', default=None,
                help='Swift v1 user ("<uid>:<subuser>") that owns the '

@@ -22,10 +22,12 @@ from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.fronts import devstack
 from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import inifile
 from cinder_backup_lab.host import packages
-from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.storage import rgw
 
 ME = pwd.getpwuid(os.getuid()).pw_name
@@ -196,7 +198,8 @@ class ConfigureCinderTest(TempDirTestCase):
                            driver='ceph', volume_backend='ceph')
         ini = _parse(text)
         d = ini['DEFAULT']
-        self.assertEqual(cinder.BACKUP_DRIVERS['ceph'], d['backup_driver'])
+        self.assertEqual(cinder_conf.BACKUP_DRIVERS['ceph'],
+                         d['backup_driver'])
         self.assertEqual(os.path.join(self.client, 'ceph.conf'),
                          d['backup_ceph_conf'])
         self.assertEqual('cinder-backup', d['backup_ceph_user'])
@@ -221,20 +224,19 @@ class ConfigureCinderTest(TempDirTestCase):
     def test_same_options_as_the_labs_own_cbak(self):
         conf = self.conf()
 
-        class Cluster(object):
-            paths = ceph.CephPaths(self.state)
-        lab_cinder = cinder.Cinder(conf, None, None, None, Cluster())
+        lab_ceph_conf = ceph.CephPaths(self.state).conf
         for driver in ('ceph', 'swift'):
-            lab_text = lab_cinder.render_backup_conf(driver, 'h', 'az')
+            lab_text = cinder_conf.render_backup_conf(
+                conf, driver, 'h', 'az', '/log', lab_ceph_conf)
             lab = dict(_parse(lab_text)['DEFAULT'])
-            self.assertEqual(cinder.BACKUP_DRIVERS[driver],
+            self.assertEqual(cinder_conf.BACKUP_DRIVERS[driver],
                              lab['backup_driver'])
             for key in ('host', 'storage_availability_zone', 'log_file'):
                 lab.pop(key)
             ours = dict(_parse(self._apply(conf, driver=driver))['DEFAULT'])
             if driver == 'ceph':
                 # The lab's c-bak reads the state dir's ceph.conf.
-                self.assertEqual(Cluster.paths.conf,
+                self.assertEqual(lab_ceph_conf,
                                  lab.pop('backup_ceph_conf'))
                 self.assertEqual(os.path.join(self.client, 'ceph.conf'),
                                  ours.pop('backup_ceph_conf'))
@@ -246,7 +248,8 @@ class ConfigureCinderTest(TempDirTestCase):
                            availability_zone='az-swift',
                            backup_host='node-backup-swift')
         d = _parse(text)['DEFAULT']
-        self.assertEqual(cinder.BACKUP_DRIVERS['swift'], d['backup_driver'])
+        self.assertEqual(cinder_conf.BACKUP_DRIVERS['swift'],
+                         d['backup_driver'])
         self.assertEqual('http://127.0.0.1:8080/swift/v1/AUTH_',
                          d['backup_swift_url'])
         self.assertEqual('single_user', d['backup_swift_auth'])
@@ -355,7 +358,7 @@ class TempestConfTest(TempDirTestCase):
                         cinder__swift_az='backup-swift')
         path = self.write('tempest.conf', '[auth]\nadmin_username = admin\n'
                           '\n[volume]\ncatalog_type = volumev3\n', 0o644)
-        devstack.tempest_conf(conf, path)
+        devstack.edit_tempest_conf(conf, path)
         with open(path) as f:
             ini = _parse(f.read())
         self.assertEqual('admin', ini['auth']['admin_username'])
@@ -385,7 +388,7 @@ class TempestConfTest(TempDirTestCase):
 
     def test_needs_client_conf_dir_without_own_openstack(self):
         conf = lab_conf(self.state, '')
-        self.assertRaises(errors.LabError, devstack.tempest_conf, conf,
+        self.assertRaises(errors.LabError, devstack.edit_tempest_conf, conf,
                           self.path('tempest.conf'))
 
 
@@ -396,9 +399,10 @@ class ClientExportTest(TempDirTestCase):
         self.state = self.path('state')
         self.client = self.path('etc-ceph')
         self.conf = lab_conf(self.state, self.client)
-        paths = ceph.CephPaths(self.state)
+        paths = self.paths = ceph.CephPaths(self.state)
+        self.outside = client_files.OutsideFiles(self.state)
         os.makedirs(paths.keyring_dir)
-        for user in devstack.exported_users(self.conf):
+        for user in client_files.exported_users(self.conf):
             with open(paths.keyring('client.%s' % user), 'w') as f:
                 f.write('[client.%s]\n\tkey = K-%s\n' % (user, user))
 
@@ -422,7 +426,7 @@ class ClientExportTest(TempDirTestCase):
         other = os.path.join(self.client, 'ceph.client.glance.keyring')
         with open(other, 'w') as f:
             f.write('not ours')
-        changed = devstack.export_client_files(self.conf, 'f5a0')
+        changed = client_files.export(self.conf, 'f5a0', self.paths)
         expected = sorted([os.path.join(self.client, 'ceph.conf')] + [
             os.path.join(self.client, 'ceph.client.%s.keyring' % u)
             for u in ('cinder', 'cinder-backup', ceph.PROBE_USER)])
@@ -435,27 +439,28 @@ class ClientExportTest(TempDirTestCase):
         with open(os.path.join(self.client,
                                'ceph.client.cinder.keyring')) as f:
             self.assertIn('K-cinder', f.read())
-        self.assertEqual([], devstack.export_client_files(self.conf, 'f5a0'))
-        self.assertEqual(expected, sorted(devstack.exported(self.conf)))
+        self.assertEqual([], client_files.export(self.conf, 'f5a0',
+                                                 self.paths))
+        self.assertEqual(expected, sorted(self.outside.paths()))
         self.assertEqual(expected,
-                         sorted(devstack.remove_exported_files(self.conf)))
+                         sorted(self.outside.remove_all()))
         self.assertEqual(['ceph.client.glance.keyring'],
                          os.listdir(self.client))
-        self.assertEqual([], devstack.exported(self.conf))
+        self.assertEqual([], self.outside.paths())
 
     def test_foreign_file_is_not_overwritten(self):
         os.makedirs(self.client)
         with open(os.path.join(self.client, 'ceph.conf'), 'w') as f:
             f.write('[global]\nfsid = another-cluster\n')
         exc = self.assertRaises(errors.LabError,
-                                devstack.export_client_files, self.conf,
-                                'f5a0')
-        self.assertIn('not exported by this lab', str(exc))
-        self.assertEqual([], devstack.exported(self.conf))
+                                client_files.export, self.conf, 'f5a0',
+                                self.paths)
+        self.assertIn('was not written by the lab in', str(exc))
+        self.assertEqual([], self.outside.paths())
 
     def test_nothing_without_client_conf_dir(self):
         self.conf.set_override('client_conf_dir', '')
-        self.assertEqual([], devstack.export_client_files(self.conf, 'f'))
+        self.assertEqual([], client_files.export(self.conf, 'f', self.paths))
 
 
 class CephCapsTest(testtools.TestCase):
@@ -644,24 +649,24 @@ class ExistingClusterTest(TempDirTestCase):
 
     def test_missing_ceph_conf(self):
         exc = self.assertRaises(errors.LabError,
-                                self.lab.existing_pools_check)
+                                self.lab.storage.check_existing)
         self.assertIn(os.path.join(self.client, 'ceph.conf'), str(exc))
         self.assertIn('copy the cluster', str(exc))
 
     def test_missing_keyrings(self):
         self._files()
         exc = self.assertRaises(errors.LabError,
-                                self.lab.existing_pools_check)
-        self.assertIn('no keyring of client.cinder-backup or client.cinder',
+                                self.lab.storage.check_existing)
+        self.assertIn('no keyring of the volume or backup user',
                       str(exc))
 
     def test_missing_pools_are_named(self):
         from unittest import mock
         self._files('cinder')
-        with mock.patch.object(utils, 'run_json',
+        with mock.patch.object(commands, 'run_json',
                                return_value=['volumes', '.mgr']) as run:
             exc = self.assertRaises(errors.LabError,
-                                    self.lab.existing_pools_check)
+                                    self.lab.storage.check_existing)
         self.assertIn('pools missing in the cluster of %s: backups, '
                       'volumebackups' % os.path.join(self.client,
                                                      'ceph.conf'), str(exc))
@@ -673,9 +678,9 @@ class ExistingClusterTest(TempDirTestCase):
     def test_all_pools_present(self):
         from unittest import mock
         self._files('cinder', 'cinder-backup')
-        with mock.patch.object(utils, 'run_json', return_value=[
+        with mock.patch.object(commands, 'run_json', return_value=[
                 'volumes', 'backups', 'volumebackups']) as run:
-            self.lab.existing_pools_check()
+            self.lab.storage.check_existing()
         argv = run.call_args[0][0]
         self.assertEqual('client.cinder-backup',
                          argv[argv.index('--name') + 1])

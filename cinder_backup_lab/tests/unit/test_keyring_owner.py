@@ -1,21 +1,20 @@
-"""The os-brick keyring is one file per user name on a machine: a lab
-must not replace another lab's."""
+"""Files outside the state dir: os-brick's keyring is one file per user
+name on a machine, so a lab must not replace another lab's."""
 
 import os
 import shutil
 import tempfile
-import types
 
 import testtools
 
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import files
-from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import client_files
 
 
-class TestKeyringOwner(testtools.TestCase):
+class TestOutsideFiles(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
@@ -30,36 +29,51 @@ class TestKeyringOwner(testtools.TestCase):
         paths = ceph.CephPaths(state)
         files.write_file(paths.keyring('client.cinder'),
                          '[client.cinder]\n\tkey = %s\n' % key, 0o600)
-        c = cinder.Cinder(conf, None, None, None,
-                          types.SimpleNamespace(paths=paths))
-        c.os_brick_dir = self.etc
-        return c
+        return conf, paths
+
+    def _place(self, lab):
+        return client_files.place_os_brick_keyring(*lab, directory=self.etc)
 
     def test_second_lab_with_the_same_user_is_refused(self):
         first = self._lab('a', 'AAAA')
         second = self._lab('b', 'BBBB')
-        dst = first.place_volume_keyring()
+        dst = self._place(first)
         self.assertEqual(0o600, os.stat(dst).st_mode & 0o777)
-        exc = self.assertRaises(errors.LabError, second.place_volume_keyring)
-        self.assertIn('another [ceph] volume_user', str(exc))
-        self.assertIn(os.path.join(self.root, 'a'), str(exc))
+        exc = self.assertRaises(errors.LabError, self._place, second)
+        self.assertIn('another [DEFAULT] client_conf_dir or [ceph] '
+                      'volume_user', str(exc))
         with open(dst) as f:
             self.assertIn('AAAA', f.read())
 
     def test_same_lab_updates_and_removes_its_own(self):
         lab = self._lab('a', 'AAAA')
-        dst = lab.place_volume_keyring()
-        lab.place_volume_keyring()          # idempotent
-        other = self._lab('b', 'BBBB')
-        self.assertFalse(other.remove_volume_keyring())
+        dst = self._place(lab)
+        self._place(lab)          # idempotent
+        other = client_files.OutsideFiles(os.path.join(self.root, 'b'))
+        self.assertEqual([], other.remove_all())
         self.assertTrue(os.path.exists(dst))
-        self.assertTrue(lab.remove_volume_keyring())
+        mine = client_files.OutsideFiles(os.path.join(self.root, 'a'))
+        self.assertEqual([dst], mine.remove_all())
         self.assertFalse(os.path.exists(dst))
+        self.assertEqual([], mine.paths())
 
     def test_unknown_foreign_key_is_not_overwritten(self):
         os.makedirs(self.etc)
-        files.write_file(os.path.join(self.etc, 'ceph.client.cinder.keyring'),
-                         'someone else\n', 0o600)
+        foreign = os.path.join(self.etc, 'ceph.client.cinder.keyring')
+        files.write_file(foreign, 'someone else\n', 0o600)
         lab = self._lab('a', 'AAAA')
-        exc = self.assertRaises(errors.LabError, lab.place_volume_keyring)
-        self.assertIn('remove the file if it is stale', str(exc))
+        exc = self.assertRaises(errors.LabError, self._place, lab)
+        self.assertIn('was not written by the lab in', str(exc))
+        with open(foreign) as f:
+            self.assertEqual('someone else\n', f.read())
+
+    def test_identical_file_is_taken_over(self):
+        lab = self._lab('a', 'AAAA')
+        os.makedirs(self.etc)
+        with open(lab[1].keyring('client.cinder')) as f:
+            files.write_file(os.path.join(
+                self.etc, 'ceph.client.cinder.keyring'), f.read(), 0o644)
+        dst = self._place(lab)
+        self.assertEqual(0o600, os.stat(dst).st_mode & 0o777)
+        self.assertEqual([dst], client_files.OutsideFiles(
+            lab[0].state_dir).paths())

@@ -5,10 +5,10 @@ import configparser
 import testtools
 
 from cinder_backup_lab.openstack import database
-from cinder_backup_lab.openstack import half as openstack_half
 from cinder_backup_lab.openstack import keystone
 from cinder_backup_lab.openstack import messaging
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import rgw
 
 
 class TestServiceConfigs(testtools.TestCase):
@@ -46,7 +46,7 @@ class TestServiceConfigs(testtools.TestCase):
                          conf['fernet_tokens']['key_repository'])
 
     def test_rgw_keystone_options_hold_no_password(self):
-        opts = dict(openstack_half.rgw_keystone_options(
+        opts = dict(rgw.keystone_options(
             'http://127.0.0.1:5000', 'rgw', '/s/secrets/rgw-pw', 'service'))
         self.assertEqual('/s/secrets/rgw-pw',
                          opts['rgw_keystone_admin_password_path'])

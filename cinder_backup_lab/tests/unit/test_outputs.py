@@ -1,12 +1,16 @@
 """openrc and tempest.conf rendering, demo result semantics."""
 
 import configparser
+import os
 import shlex
 
+import fixtures
 import testtools
 
 from cinder_backup_lab.checks import demo
 from cinder_backup_lab.fronts import tempest_conf
+from cinder_backup_lab.host import venv
+from cinder_backup_lab.openstack import keystone
 
 
 def tempest_values(**kw):
@@ -25,8 +29,8 @@ def tempest_values(**kw):
 class TestOutputs(testtools.TestCase):
 
     def test_openrc_quotes_values(self):
-        text = tempest_conf.render_openrc('http://127.0.0.1:5000/v3', 'demo',
-                                          "a'b c", 'demo', 'RegionOne')
+        text = keystone.render_openrc('http://127.0.0.1:5000/v3', 'demo',
+                                      "a'b c", 'demo', 'RegionOne')
         line = [ln for ln in text.splitlines()
                 if ln.startswith('export OS_PASSWORD=')][0]
         self.assertEqual(["export", "OS_PASSWORD=a'b c"], shlex.split(line))
@@ -60,8 +64,9 @@ class TestOutputs(testtools.TestCase):
             self.assertEqual(ceph_on, opts['ceph_backup_enabled'], profile)
             self.assertEqual(swift_on, opts['swift_backup_enabled'],
                              profile)
-            self.assertEqual('backups,volumebackups',
-                             opts['ceph_backup_pools'])
+            # The Ceph driver's pools only where that driver runs.
+            self.assertEqual('backups,volumebackups' if ceph_on == 'true'
+                             else '', opts['ceph_backup_pools'])
             self.assertEqual('volumebackups,backups',
                              opts['swift_backup_containers'])
             self.assertTrue(opts['ceph_probe_keyring'].endswith(
@@ -69,10 +74,14 @@ class TestOutputs(testtools.TestCase):
         self.assertEqual('nova', opts['ceph_backup_availability_zone'])
         self.assertEqual('az-swift', opts['swift_backup_availability_zone'])
 
-    def test_stestr_conf_points_at_tempest(self):
-        text = tempest_conf.render_stestr_conf('/v/site-packages')
-        self.assertIn('test_path=/v/site-packages/tempest/test_discover',
-                      text)
+    def test_workspace_points_at_this_venvs_tempest(self):
+        workspace = self.useFixture(fixtures.TempDir()).path
+        path = tempest_conf.write_workspace(workspace)
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('test_path=%s' % os.path.join(
+            venv.site_packages(), 'tempest', 'test_discover'), text)
+        self.assertIn('top_dir=%s\n' % venv.site_packages(), text)
 
 
 class TestDemoResults(testtools.TestCase):
