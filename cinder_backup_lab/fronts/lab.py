@@ -240,7 +240,7 @@ class Lab:
         """Stop everything and remove all the lab made. Idempotent."""
         self.down()
         self.kill_strays()
-        removed = self.outside_files.remove_all()
+        removed = self.outside_files.remove()
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             return True

@@ -133,6 +133,11 @@ def missing(packages):
     return [p for p in packages if p not in installed]
 
 
+# Wait for another apt or dpkg run (another lab, DevStack) to finish
+# instead of failing on its lock.
+APT_GET = ['apt-get', '-o', 'DPkg::Lock::Timeout=600']
+
+
 def ensure(packages, allow_install):
     """Install what is missing; return the list installed."""
     todo = missing(packages)
@@ -144,10 +149,10 @@ def ensure(packages, allow_install):
             'set install_packages = true' % (' '.join(todo), ' '.join(todo)))
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     LOG.info('installing %s', ' '.join(todo))
-    commands.run(['apt-get', 'update', '-q'], check=False, env=env,
-                 timeout=600)
+    commands.run(APT_GET + ['update', '-q'], check=False, env=env,
+                 timeout=900)
     with no_service_autostart():
-        commands.run(['apt-get', 'install', '-y', '-q',
+        commands.run(APT_GET + ['install', '-y', '-q',
                       '--no-install-recommends'] + todo, env=env, timeout=1800)
     return todo
 

@@ -88,19 +88,26 @@ class OutsideFiles:
             os.chown(path, *owner)
         return changed
 
-    def remove_all(self):
-        """Remove every recorded file; return those removed."""
+    def remove(self, paths=None):
+        """Remove recorded files (all by default); return those removed.
+
+        A path the record does not list is left alone.
+        """
+        known = self.paths()
+        doomed = [p for p in known if paths is None or p in paths]
         removed = []
-        for path in self.paths():
+        for path in doomed:
             try:
                 os.unlink(path)
                 removed.append(path)
             except FileNotFoundError:
                 pass
-        try:
+        rest = [p for p in known if p not in doomed]
+        if rest:
+            files.write_file(self.record, json.dumps(
+                {'files': rest}, indent=1) + '\n', 0o600)
+        elif os.path.exists(self.record):
             os.unlink(self.record)
-        except FileNotFoundError:
-            pass
         return removed
 
 

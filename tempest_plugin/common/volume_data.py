@@ -17,6 +17,11 @@ def pattern(seed, offset, length):
     return random.Random('%s:%d' % (seed, offset)).randbytes(length)
 
 
+def sha256(data):
+    """Hex sha256 of bytes: how every check here names data."""
+    return hashlib.sha256(data).hexdigest()
+
+
 def layout(size, generation=0):
     """Extents to write into a volume of `size` bytes.
 

@@ -17,10 +17,11 @@ import stat
 import tempfile
 
 from cinder_backup_lab import config
-from cinder_backup_lab.fronts import devstack
 from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.openstack import cinder
+from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.tests.integration import base
 
 
@@ -60,7 +61,7 @@ class DevStackContractTest(base.LabTestCase):
 
     def test_configure_cinder_writes_what_the_lab_runs_with(self):
         lab_paths = cinder.Paths(self.conf.state_dir)
-        for driver, _host, az in cinder.backup_services(self.conf):
+        for driver, _host, az in cinder_conf.backup_services(self.conf):
             path = self._file('cinder-%s.conf' % driver,
                               '[DEFAULT]\ndebug = True\n\n[ceph]\n'
                               'volume_driver = x\n')
@@ -79,7 +80,7 @@ class DevStackContractTest(base.LabTestCase):
             lab = dict(_ini(lab_paths.backup_conf(driver))['DEFAULT'])
             for key in ('host', 'storage_availability_zone', 'log_file'):
                 lab.pop(key)
-            if driver == cinder.CEPH:
+            if driver == config.CEPH:
                 self.assertEqual(os.path.join(self.client_dir, 'ceph.conf'),
                                  ours.pop('backup_ceph_conf'))
                 lab.pop('backup_ceph_conf')
@@ -112,11 +113,14 @@ class DevStackContractTest(base.LabTestCase):
     def test_exported_client_files_work(self):
         conf = config.load(config_files=self.files)
         cluster = ceph.Cluster(conf)
-        self.addCleanup(devstack.remove_exported_files, conf)
-        changed = devstack.export_client_files(conf, cluster.fsid())
-        self.assertIn(devstack.client_conf_path(conf), changed)
-        for user in devstack.exported_users(conf):
-            keyring = devstack.client_keyring_path(conf, user)
+        outside = client_files.OutsideFiles(conf.state_dir)
+        changed = client_files.export(conf, cluster.fsid(), cluster.paths)
+        # Only what this test exported: the record also lists the lab's
+        # own os-brick keyring.
+        self.addCleanup(outside.remove, changed)
+        self.assertIn(client_files.conf_path(conf), changed)
+        for user in client_files.exported_users(conf):
+            keyring = client_files.keyring_path(conf.client_conf_dir, user)
             self.assertEqual(0o640, stat.S_IMODE(os.stat(keyring).st_mode))
         # What the Tempest plugin gets in DevStack, used as it would.
         conf.set_override('deploy_openstack', False)
@@ -129,13 +133,13 @@ class DevStackContractTest(base.LabTestCase):
         probe.connect(timeout=30)
         self.addCleanup(probe.shutdown)
         pools = set(probe.list_pools())
-        for pool in [conf.ceph.volumes_pool] + conf.ceph.backup_pools:
+        for pool in ceph.pools(conf):
             self.assertIn(pool, pools)
         name = 'cbl-contract-probe-%d' % os.getpid()
         with probe.open_ioctx(conf.ceph.volumes_pool) as ioctx:
             ioctx.write_full(name, b'probe')
             ioctx.remove_object(name)
-        for pool in conf.ceph.backup_pools:
+        for pool in ceph.backup_pools(conf):
             with probe.open_ioctx(pool) as ioctx:
                 list(ioctx.list_objects())   # read is allowed ...
                 self.assertRaises(
@@ -143,12 +147,12 @@ class DevStackContractTest(base.LabTestCase):
                     ioctx.write_full, name, b'probe')     # ... write not
         # The volume user through the exported ceph.conf alone: its
         # [client] keyring line finds ceph.client.<user>.keyring.
-        volume = rados.Rados(conffile=devstack.client_conf_path(conf),
+        volume = rados.Rados(conffile=client_files.conf_path(conf),
                              rados_id=conf.ceph.volume_user)
         volume.connect(timeout=30)
         self.addCleanup(volume.shutdown)
         self.assertIn(conf.ceph.volumes_pool, volume.list_pools())
         # clean's part: exactly what was exported goes.
-        removed = devstack.remove_exported_files(conf)
+        removed = outside.remove(changed)
         self.assertEqual(sorted(changed), sorted(removed))
         self.assertEqual([], os.listdir(self.client_dir))

@@ -36,9 +36,9 @@ class CephPoolsAndUsersTest(base.LabTestCase):
         self.addCleanup(rbd.RBD().remove, ioctx, name)
         # Data at the start, in the middle and in the last MiB; holes
         # in between must read back as zeros.
-        chunks = {0: base.seeded_bytes(1, 4 * MiB),
-                  20 * MiB + 4096: base.seeded_bytes(2, 3 * MiB),
-                  size - MiB: base.seeded_bytes(3, MiB)}
+        chunks = {0: base.pattern(1, 0, 4 * MiB),
+                  20 * MiB + 4096: base.pattern(2, 0, 3 * MiB),
+                  size - MiB: base.pattern(3, 0, MiB)}
         expected = bytearray(size)
         with rbd.Image(ioctx, name) as image:
             for offset, data in chunks.items():
@@ -70,7 +70,7 @@ class CephPoolsAndUsersTest(base.LabTestCase):
             name = self._image_name()
             rbd.RBD().create(ioctx, name, 4 * MiB)
             self.addCleanup(rbd.RBD().remove, ioctx, name)
-            data = base.seeded_bytes(pool, MiB)
+            data = base.pattern(pool, 0, MiB)
             with rbd.Image(ioctx, name) as image:
                 image.write(data, MiB)
                 self.assertEqual(data, image.read(MiB, MiB))
@@ -98,7 +98,7 @@ class SwiftOnRgwTest(base.LabTestCase):
         container = 'lab-test-%s' % uuid.uuid4().hex[:12]
         conn.put_container(container)
         self.addCleanup(conn.delete_container, container)
-        data = base.seeded_bytes('swift', 3 * MiB + 17)
+        data = base.pattern('swift', 0, 3 * MiB + 17)
         conn.put_object(container, 'obj', data)
         self.addCleanup(conn.delete_object, container, 'obj')
         headers, got = conn.get_object(container, 'obj')

@@ -6,25 +6,25 @@ it alone, never in parallel with other tests of the same lab.
 
 import time
 
-from cinder_backup_lab.checks import probes
-from cinder_backup_lab.openstack import cinder
-from cinder_backup_lab.tests.integration import test_openstack_lab as base
+from cinder_backup_lab import config
+from cinder_backup_lab.openstack import cinder_conf
+from cinder_backup_lab.tests.integration import base
+from tempest_plugin.common import volume_data
 
 
 class TestDownUpKeepsBackups(base.LabTestCase):
 
     def test_backup_made_before_down_restores_after_up(self):
         src = self.volume('persist-src')
-        with probes.rados_client(self.conf.state_dir,
-                                 self.conf.ceph.volume_user) as cl:
-            with probes.open_image(cl, self.conf.ceph.volumes_pool,
-                                   'volume-%s' % src['id']) as image:
-                probes.write_pattern(image, src['id'])
-                want = probes.checksum(image)
+        volumes = self.ceph_probe(self.conf.ceph.volume_user)
+        volumes.write_pattern(src['id'], src['id'], volume_data.layout(
+            src['size'] * 1024 ** 3))
+        want = volumes.checksum(src['id'])
         backups = []
-        for driver, _host, az in cinder.backup_services(self.conf):
+        for driver, _host, az in cinder_conf.backup_services(self.conf):
             container = (self.conf.ceph.backup_pools[0]
-                         if driver == cinder.CEPH else 'volumebackups')
+                         if driver == config.CEPH
+                         else config.swift_containers(self.conf)[0])
             b = self.api.create_backup(src['id'], 'persist-%s' % driver,
                                        container=container, az=az)
             self.addCleanup(self._delete_backup, b['id'])
@@ -42,7 +42,7 @@ class TestDownUpKeepsBackups(base.LabTestCase):
         self.assertLess(time.monotonic() - start, 300)
 
         # Same objects, through fresh sessions after the restart.
-        self.api = self.demo.demo_api()
+        self._api = self.demo.demo_api()
         self.assertEqual('available', self.api.volume(src['id'])['status'])
         for driver, b in backups:
             self.assertEqual('available', self.api.backup(b['id'])['status'])
@@ -54,7 +54,7 @@ class TestDownUpKeepsBackups(base.LabTestCase):
             self.assertEqual('available', vol['status'])
             self.api.wait_status('backup', b['id'], ('available',),
                                  timeout=600)
-            self.assertEqual(want, self.demo.rbd_checksum(target['id']),
+            self.assertEqual(want, volumes.checksum(target['id']),
                              '%s backup restored different data' % driver)
 
 

@@ -30,7 +30,7 @@ class LifecycleTest(base.LabTestCase):
         cluster = self.rados_as(self.conf.ceph.volume_user)
         ioctx = cluster.open_ioctx(self.conf.ceph.volumes_pool)
         image = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
-        data = base.seeded_bytes(image, 5 * MiB)
+        data = base.pattern(image, 0, 5 * MiB)
         rbd.RBD().create(ioctx, image, 16 * MiB)
         with rbd.Image(ioctx, image) as img:
             img.write(data, 11 * MiB - 4096)

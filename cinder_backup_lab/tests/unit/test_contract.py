@@ -443,7 +443,7 @@ class ClientExportTest(TempDirTestCase):
                                                  self.paths))
         self.assertEqual(expected, sorted(self.outside.paths()))
         self.assertEqual(expected,
-                         sorted(self.outside.remove_all()))
+                         sorted(self.outside.remove()))
         self.assertEqual(['ceph.client.glance.keyring'],
                          os.listdir(self.client))
         self.assertEqual([], self.outside.paths())

@@ -50,10 +50,10 @@ class TestOutsideFiles(testtools.TestCase):
         dst = self._place(lab)
         self._place(lab)          # idempotent
         other = client_files.OutsideFiles(os.path.join(self.root, 'b'))
-        self.assertEqual([], other.remove_all())
+        self.assertEqual([], other.remove())
         self.assertTrue(os.path.exists(dst))
         mine = client_files.OutsideFiles(os.path.join(self.root, 'a'))
-        self.assertEqual([dst], mine.remove_all())
+        self.assertEqual([dst], mine.remove())
         self.assertFalse(os.path.exists(dst))
         self.assertEqual([], mine.paths())
 
