@@ -27,15 +27,7 @@ fi
 
 mkdir -p "$REPORT_DIR"
 cd "$REPORT_DIR"
-# What "tempest init" writes, without its global workspace registry (it
-# refuses a second workspace of the same directory name).
-site_packages=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-cat > .stestr.conf <<STESTR
-[DEFAULT]
-test_path=$site_packages/tempest/test_discover
-top_dir=$site_packages
-group_regex=([^\.]*\.)*
-STESTR
+"$VENV/bin/cinder-backup-lab" tempest-workspace "$REPORT_DIR" >/dev/null
 rc=0
 "$VENV/bin/tempest" run --config-file "$config" --regex "$REGEX" \
     --concurrency "$CONCURRENCY" 2>&1 | tee tempest-run.log || rc=$?

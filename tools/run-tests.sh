@@ -70,14 +70,6 @@ lint() {
     fi
 }
 
-# The shell files the two shell linters check (tox.ini: same find).
-shell_files() {
-    find tools devstack .ci cinder_backup_lab/tests/unit/devstack_standin -type f \
-        \( -name '*.sh' -o -name run -o -name plugin.sh -o -name settings \
-        -o -name override-defaults -o -path 'devstack/lib/*' \
-        -o -path '*/devstack_standin/bin/*' \) -print0
-}
-
 # The shellcheck binary comes from the distribution; CI starts from a
 # clean machine.
 ensure_shellcheck() {
@@ -92,9 +84,9 @@ ensure_shellcheck() {
 
 lint flake8 flake8 cinder_backup_lab tempest_plugin
 lint check-uuid check-uuid --package tempest_plugin
-lint bashate bash -c "$(declare -f shell_files); shell_files | xargs -0 -r bashate -i E006"
+lint bashate bash -c "bash tools/shell-files.sh | xargs -0 -r bashate -i E006"
 ensure_shellcheck
-lint shellcheck bash -c "$(declare -f shell_files); shell_files | xargs -0 -r shellcheck -x"
+lint shellcheck bash -c "bash tools/shell-files.sh | xargs -0 -r shellcheck -x"
 
 run_suite unit cinder_backup_lab/tests/unit 2
 

@@ -26,7 +26,6 @@ from cinder_backup_lab import config
 PLUGIN_NAME = 'cinder-backup-lab'
 # Path of this repository under GIT_BASE.
 PLUGIN_REPO_PATH = 'x/cinder-backup-lab'
-AUTH_MODES = ('single_user', 'per_user')
 PASSWORD_VARS = ('ADMIN_PASSWORD', 'DATABASE_PASSWORD', 'RABBIT_PASSWORD',
                  'SERVICE_PASSWORD')
 # The seed notes' services, plus tempest so that DevStack writes the
@@ -79,9 +78,9 @@ def validate(opts):
     if opts.profile not in config.PROFILES:
         errors.append('profile %r: use one of %s'
                       % (opts.profile, ', '.join(config.PROFILES)))
-    if opts.auth_mode not in AUTH_MODES:
+    if opts.auth_mode not in config.SWIFT_AUTH_MODES:
         errors.append('auth mode %r: use one of %s'
-                      % (opts.auth_mode, ', '.join(AUTH_MODES)))
+                      % (opts.auth_mode, ', '.join(config.SWIFT_AUTH_MODES)))
     errors += _url_errors('git mirror', opts.git_base, _GIT_SCHEMES)
     if opts.pip_index is not None:
         errors += _url_errors('pip index', opts.pip_index, _HTTP_SCHEMES)
@@ -238,7 +237,8 @@ def add_parser(subparsers):
                         'https://mirror.example.org/git)')
     p.add_argument('--profile', default='both', choices=config.PROFILES,
                    help='backup drivers to deploy (default: both)')
-    p.add_argument('--auth-mode', default='single_user', choices=AUTH_MODES,
+    p.add_argument('--auth-mode', default='single_user',
+                   choices=config.SWIFT_AUTH_MODES,
                    help='how the Swift driver authenticates to RGW')
     p.add_argument('--pip-index', metavar='URL',
                    help='Python package index mirror')

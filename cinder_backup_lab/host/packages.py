@@ -153,7 +153,8 @@ def ensure(packages, allow_install):
                  timeout=900)
     with no_service_autostart():
         commands.run(APT_GET + ['install', '-y', '-q',
-                      '--no-install-recommends'] + todo, env=env, timeout=1800)
+                                '--no-install-recommends'] + todo,
+                     env=env, timeout=1800)
     return todo
 
 

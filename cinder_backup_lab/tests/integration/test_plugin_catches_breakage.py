@@ -12,10 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import uuid
 
+from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.tests.integration import base
 
 TEST = ('tempest_plugin.tests.api.test_backup_containers.'
@@ -28,19 +28,16 @@ class PluginCatchesBreakageTest(base.LabTestCase):
     def _workspace(self):
         work = tempfile.mkdtemp(prefix='cbl-broken-')
         self.addCleanup(shutil.rmtree, work, True)
-        site = sysconfig.get_paths()['purelib']
-        with open(os.path.join(work, '.stestr.conf'), 'w') as f:
-            f.write('[DEFAULT]\ntest_path=%s/tempest/test_discover\n'
-                    'top_dir=%s\ngroup_regex=([^\\.]*\\.)*\n' % (site, site))
+        tempest_conf.write_workspace(work)
         return work
 
     def test_missing_ceph_pool_fails_with_its_name(self):
         rc, out, _ = base.cli('status', '--json')
-        tempest_conf = json.loads(out)['files'].get('tempest_conf')
-        if not tempest_conf:
+        conf_path = json.loads(out)['files'].get('tempest_conf')
+        if not conf_path:
             self.skipTest('the lab runs no OpenStack half (no tempest.conf)')
         parser = configparser.ConfigParser(interpolation=None)
-        parser.read(tempest_conf)
+        parser.read(conf_path)
         group = parser['cinder_backup_lab']
         if group.get('ceph_backup_enabled') != 'true':
             self.skipTest('the lab runs no Ceph-driver c-bak')

@@ -731,33 +731,24 @@ class LintSelectionTest(testtools.TestCase):
         self.assertEqual(0, proc.returncode, proc.stderr)
         return set(f.decode() for f in proc.stdout.split(b'\0') if f)
 
-    def _tox_selection(self, env):
-        tox = configparser.ConfigParser(interpolation=None)
-        tox.read(os.path.join(REPO_DIR, 'tox.ini'))
-        argv = shlex.split(tox['testenv:%s' % env]['commands'])
-        self.assertEqual(['bash', '-c'], argv[:2])
-        find, _, linter = argv[2].partition('| xargs -0 -r ')
-        return self._files(find), linter.split()[0]
-
-    def test_same_files_everywhere(self):
-        text = _read(os.path.join(REPO_DIR, 'tools', 'run-tests.sh'))
-        func = re.search(r'^shell_files\(\) \{\n.*?\n\}', text,
-                         re.M | re.S).group(0)
-        expected = self._files(func + '\nshell_files')
+    def test_one_list_of_shell_files_for_every_linter_run(self):
+        listed = self._files('bash tools/shell-files.sh')
         for name in ('devstack/plugin.sh', 'devstack/settings',
                      'devstack/override-defaults',
                      'devstack/lib/cinder-backup-lab',
                      'cinder_backup_lab/tests/unit/devstack_standin/'
                      'functions.sh',
                      'cinder_backup_lab/tests/unit/devstack_standin/bin/sudo',
-                     'tools/run-tests.sh'):
-            self.assertIn(name, expected)
-        for env in ('bashate', 'shellcheck'):
-            files, linter = self._tox_selection(env)
-            self.assertEqual(env, linter)
-            self.assertEqual(expected, files, env)
-        self.assertIn('shell_files | xargs -0 -r bashate -i E006', text)
-        self.assertIn('shell_files | xargs -0 -r shellcheck -x', text)
+                     'tools/run-tests.sh', 'tools/shell-files.sh', '.ci/run'):
+            self.assertIn(name, listed)
+        text = _read(os.path.join(REPO_DIR, 'tools', 'run-tests.sh'))
+        tox = configparser.ConfigParser(interpolation=None)
+        tox.read(os.path.join(REPO_DIR, 'tox.ini'))
+        for linter, run in (('bashate', 'bashate -i E006'),
+                            ('shellcheck', 'shellcheck -x')):
+            line = 'bash tools/shell-files.sh | xargs -0 -r %s' % run
+            self.assertIn(line, text)
+            self.assertIn(line, tox['testenv:%s' % linter]['commands'])
 
 
 # Options the plugin writes into the lab config that the core does not
