@@ -5,6 +5,9 @@ import os
 import socket
 import stat
 import tempfile
+from unittest import mock
+
+import fixtures
 
 import testtools
 
@@ -74,11 +77,36 @@ class CredentialsTest(testtools.TestCase):
 class UtilsTest(testtools.TestCase):
 
     def test_write_file_mode_from_first_byte(self):
-        d = tempfile.mkdtemp()
+        d = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(d, 'sub', 'k')
-        files.write_file(path, 'x', 0o600)
+        old_umask = os.umask(0o022)
+        self.addCleanup(os.umask, old_umask)
+        real_fdopen = os.fdopen
+        modes_when_opened = []
+
+        def spy(fd, *args, **kwargs):
+            # The mode the file has when its first byte is written.
+            modes_when_opened.append(stat.S_IMODE(os.fstat(fd).st_mode))
+            return real_fdopen(fd, *args, **kwargs)
+        with mock.patch.object(files.os, 'fdopen', spy):
+            files.write_file(path, 'x', 0o600)
+        self.assertEqual([0o600], modes_when_opened)
         self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
         self.assertEqual(['k'], os.listdir(os.path.dirname(path)))
+
+    def test_write_file_replaces_atomically(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(d, 'k')
+        files.write_file(path, 'old', 0o600)
+        # A reader holding the old file (a hard link stands for it) still
+        # sees the whole old content: the new one arrived by rename.
+        os.link(path, path + '.reader')
+        files.write_file(path, 'new', 0o600)
+        with open(path + '.reader') as f:
+            self.assertEqual('old', f.read())
+        with open(path) as f:
+            self.assertEqual('new', f.read())
+        self.assertEqual(['k', 'k.reader'], sorted(os.listdir(d)))
 
     def test_secret_output_is_not_quoted_in_errors(self):
         exc = self.assertRaises(
@@ -107,6 +135,13 @@ class UtilsTest(testtools.TestCase):
         self.addCleanup(sock.close)
         port = sock.getsockname()[1]
         self.assertFalse(commands.port_is_free('127.0.0.1', port))
+
+    def test_port_is_free_when_nothing_listens(self):
+        sock = socket.socket()
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        self.assertTrue(commands.port_is_free('127.0.0.1', port))
 
     def test_human_bytes(self):
         self.assertEqual('512 B', processes.human_bytes(512))
