@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """cinder-backup-lab: bring the lab up, down, clean it, show its status."""
 
 import argparse
@@ -139,7 +151,8 @@ def main(argv=None):
     sub.add_parser('doctor', help='name what is wrong (missing pools, '
                    'services down, backups that failed on a missing pool) '
                    'and how to fix it; exit 1 when anything is')
-    demo = sub.add_parser('demo', help='the seed notes\' workflow: back a '
+    demo = sub.add_parser('demo', help='the operator workflow '
+                          '(doc/operator-workflow.md): back a '
                           'volume up into two containers per driver, list, '
                           'restore and compare checksums, delete, check the '
                           'backends; exit 1 on any unexpected result')

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The lab's configuration: oslo.config options and their validation.
 
 Every option has a built-in default, so the lab runs with no config file.
@@ -31,8 +43,8 @@ def backup_drivers(conf):
 def swift_containers(conf):
     """Swift containers the lab backs up into.
 
-    The driver's default container first, then a second one: the seed
-    notes' two containers.
+    The driver's default container first, then a second one: the operator
+    workflow's two containers.
     """
     first = conf.backup_swift.container
     return [first] + [c for c in ('volumebackups', 'backups')
@@ -158,7 +170,7 @@ rgw_opts = [
                     'single_user Swift arrangement.'),
     cfg.StrOpt('subuser', default='swift',
                help='Swift subuser of the RGW user; the Swift user name is '
-                    '"<uid>:<subuser>", as in the seed notes.'),
+                    '"<uid>:<subuser>", as operators set it up.'),
     cfg.StrOpt('display_name', default='Cinder backup lab',
                help='Display name of the RGW user.'),
 ]
@@ -224,7 +236,8 @@ cinder_opts = [
     cfg.StrOpt('volume_backend', default='ceph',
                help='Name of the RBD volume backend section.'),
     cfg.StrOpt('volume_type', default='ceph',
-               help='Volume type created for the RBD backend (the seed\'s '
+               help='Volume type created for the RBD backend (the '
+                    'operator workflow\'s '
                     'type=ceph); it is also the default volume type.'),
     cfg.StrOpt('default_az', default='nova',
                help='Availability zone of cinder-volume and of the Ceph '
@@ -267,7 +280,7 @@ backup_swift_opts = [
     cfg.StrOpt('host', default='cbl-backup-swift',
                help='"host" of the Swift-driver cinder-backup.'),
     cfg.StrOpt('auth', default='single_user', choices=SWIFT_AUTH_MODES,
-               help='single_user: the seed\'s arrangement, v1 auth with '
+               help='single_user: the usual arrangement, v1 auth with '
                     'the RGW swift subuser of [rgw]. per_user: the caller\'s '
                     'Keystone token, validated by RGW (rgw_keystone_*), '
                     'with an object-store endpoint in the catalog and '

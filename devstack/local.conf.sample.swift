@@ -29,7 +29,7 @@ KEYSTONE_BRANCH=$VERSION
 CINDER_BRANCH=$VERSION
 REQUIREMENTS_BRANCH=$VERSION
 
-# The seed notes' minimal cloud: database, messaging, Keystone
+# A minimal Cinder cloud: database, messaging, Keystone
 # and Cinder with its backup service.
 disable_all_services
 enable_service mysql rabbit key

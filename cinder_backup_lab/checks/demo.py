@@ -1,4 +1,16 @@
-"""The seed notes' workflow, end to end, with its checks.
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The operator workflow (doc/operator-workflow.md), end to end, checked.
 
 Create a volume of the `ceph` type, write known data into it through
 librbd, back it up into two containers per driver (Ceph pools `backups`
@@ -142,7 +154,7 @@ class Demo:
         return probes.swift_for(self.conf)
 
     def targets(self):
-        """[(driver, container, az)] in the seed's order."""
+        """[(driver, container, az)] in the workflow's order."""
         out = []
         for driver, _host, az in cinder_conf.backup_services(self.conf):
             containers = (self.conf.ceph.backup_pools[:2]
@@ -225,7 +237,7 @@ class Demo:
                 made.append((driver, container, b))
                 self._check_stored(res, driver, container, src['id'], b)
 
-        # List, as the seed's "cinder backup-list".
+        # List, as an operator's "cinder backup-list".
         t = time.monotonic()
         mine = {b['id']: b for b in api.backups()
                 if b['id'] in self.backups}

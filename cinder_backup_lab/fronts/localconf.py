@@ -1,6 +1,18 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Render a DevStack local.conf that uses the cinder-backup-lab plugin.
 
-The file reproduces the seed notes' minimal cloud (mysql, rabbit,
+The file reproduces the operator workflow's minimal cloud (mysql, rabbit,
 keystone, c-api, c-vol, c-sch, c-bak) with every git repository taken from
 a mirror (GIT_BASE), optionally a Python package index mirror and a Ceph
 package repository mirror, and the plugin enabled *after* GIT_BASE is set:
@@ -28,7 +40,7 @@ PLUGIN_NAME = 'cinder-backup-lab'
 PLUGIN_REPO_PATH = 'x/cinder-backup-lab'
 PASSWORD_VARS = ('ADMIN_PASSWORD', 'DATABASE_PASSWORD', 'RABBIT_PASSWORD',
                  'SERVICE_PASSWORD')
-# The seed notes' services, plus tempest so that DevStack writes the
+# The operator workflow's services, plus tempest so that DevStack writes the
 # tempest.conf that "tox -e tempest" uses.
 BASE_SERVICES = ('mysql', 'rabbit', 'key')
 CINDER_SERVICES = ('c-api', 'c-vol', 'c-sch', 'c-bak')
@@ -179,7 +191,7 @@ def render(opts, passwords=None):
         'CINDER_BRANCH=$VERSION',
         'REQUIREMENTS_BRANCH=$VERSION',
         '',
-        '# The seed notes\' minimal cloud: database, messaging, Keystone',
+        '# A minimal Cinder cloud: database, messaging, Keystone',
         '# and Cinder with its backup service.',
         'disable_all_services',
         'enable_service %s' % ' '.join(BASE_SERVICES),

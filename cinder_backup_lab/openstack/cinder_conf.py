@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Cinder's configuration, rendered by pure functions from plain values.
 
 One common cinder.conf (API, scheduler, volume with the RBD backend) and
@@ -164,7 +176,7 @@ def render_cinder_conf(s):
 
 
 def ceph_backup_options(s):
-    """[DEFAULT] options of the Ceph backup driver (the seed's options)."""
+    """[DEFAULT] options of the Ceph backup driver (the operator workflow's)."""
     return [
         ('backup_driver', BACKUP_DRIVERS[CEPH]),
         ('backup_ceph_conf', s.ceph_conf),

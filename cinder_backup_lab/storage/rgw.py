@@ -1,6 +1,18 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """RADOS Gateway: the Swift API that the Swift backup driver talks to.
 
-The seed notes' arrangement: a local RGW user with a ":swift" subuser and a
+The usual arrangement (doc/operator-workflow.md): a local RGW user with a ":swift" subuser and a
 generated Swift key, used with v1 auth (backup_swift_auth = single_user,
 backup_swift_auth_version = 1). The key is written to a 0600 credentials
 file and never printed.

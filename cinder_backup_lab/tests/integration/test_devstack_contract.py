@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The core commands the DevStack plugin calls, against the running lab.
 
 configure-cinder and tempest-conf run through the real CLI on temporary
@@ -50,7 +62,7 @@ class DevStackContractTest(base.LabTestCase):
         with open(self.extra, 'w') as f:
             f.write('[DEFAULT]\nclient_conf_dir = %s\nclient_owner = root\n'
                     % self.client_dir)
-        self.files = base.lab_config_files() + [self.extra]
+        self.files = config.default_config_files() + [self.extra]
 
     def _file(self, name, text='', mode=0o640):
         path = os.path.join(self.dir, name)
