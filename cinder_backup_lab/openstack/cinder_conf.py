@@ -176,7 +176,7 @@ def render_cinder_conf(s):
 
 
 def ceph_backup_options(s):
-    """[DEFAULT] options of the Ceph backup driver (the operator workflow's)."""
+    """[DEFAULT] options of the Ceph backup driver, as operators set it."""
     return [
         ('backup_driver', BACKUP_DRIVERS[CEPH]),
         ('backup_ceph_conf', s.ceph_conf),
