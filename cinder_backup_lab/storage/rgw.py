@@ -13,9 +13,9 @@
 """RADOS Gateway: the Swift API that the Swift backup driver talks to.
 
 The usual arrangement (doc/operator-workflow.md): a local RGW user with a
-":swift" subuser and a generated Swift key, used with v1 auth (backup_swift_auth = single_user,
-backup_swift_auth_version = 1). The key is written to a 0600 credentials
-file and never printed.
+":swift" subuser and a generated Swift key, used with v1 auth
+(backup_swift_auth = single_user, backup_swift_auth_version = 1). The key
+is written to a 0600 credentials file and never printed.
 """
 
 import configparser
