@@ -18,6 +18,7 @@ import stat
 import tempfile
 import uuid
 
+from cinder_backup_lab import config
 from cinder_backup_lab.tests.integration import base
 
 MiB = base.MiB
@@ -196,14 +197,21 @@ class LabCliTest(base.LabTestCase):
                          status['ceph']['pgs_active_clean'])
         self.assertTrue(status['rgw']['swift_auth_v1'])
 
-    def _bad_config(self, text):
+    def _bad_config(self, text, on_top_of_the_lab=False):
+        """`up` of a second lab in a new state dir; (rc, output, state).
+
+        on_top_of_the_lab: with the running lab's config (its ports)
+        under the new state dir.
+        """
         state = tempfile.mkdtemp(prefix='cbl-preflight-')
         os.rmdir(state)     # "up" must not create it
         fd, path = tempfile.mkstemp(suffix='.conf')
         with os.fdopen(fd, 'w') as f:
             f.write('[DEFAULT]\nstate_dir = %s\n%s' % (state, text))
         self.addCleanup(os.unlink, path)
-        rc, out, err = base.cli('up', config_files=[path])
+        files = ((config.default_config_files() if on_top_of_the_lab
+                  else []) + [path])
+        rc, out, err = base.cli('up', config_files=files)
         return rc, out + err, state
 
     def test_port_in_use_is_refused_before_anything_is_touched(self):
@@ -229,9 +237,9 @@ class LabCliTest(base.LabTestCase):
 
     def test_ports_of_the_running_lab_are_reported_busy(self):
         # A second lab on the same ports must not start on top of ours.
-        rc, output, state = self._bad_config('')
+        rc, output, state = self._bad_config('', on_top_of_the_lab=True)
         self.assertEqual(1, rc, output)
-        self.assertIn('port %d' % self.conf.rgw.port, output)
+        self.assertIn('port %d' % self.conf.ceph.mon_port, output)
         self.assertFalse(os.path.exists(state))
 
     def test_invalid_option_type_is_a_clear_error(self):

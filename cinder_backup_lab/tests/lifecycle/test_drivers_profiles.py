@@ -1,0 +1,84 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Profiles mean what they say: a lab deploys only what its drivers use.
+
+`ceph`: no RGW (no program, no port, no cephx key) and healthy without
+one; `swift`: no cephx user for Ceph backup pools. Switches the running
+lab's profile and back to its own, so it runs with the lifecycle tests,
+alone (before test_lifecycle, which ends the lab).
+"""
+
+import json
+import os
+import tempfile
+
+from cinder_backup_lab import config
+from cinder_backup_lab.host import commands
+from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.tests.integration import base
+
+
+class ProfilesTest(base.LabTestCase):
+
+    def _up(self, profile):
+        """`up` with the lab's config and another profile; the status."""
+        fd, extra = tempfile.mkstemp(suffix='.conf')
+        self.addCleanup(os.unlink, extra)
+        with os.fdopen(fd, 'w') as f:
+            f.write('[DEFAULT]\nprofile = %s\n' % profile)
+        files = config.default_config_files() + [extra]
+        base.cli('up', config_files=files, check=True)
+        rc, out, err = base.cli('status', '--json', config_files=files)
+        self.assertEqual(0, rc, 'profile %s is not healthy:\n%s%s'
+                         % (profile, out, err))
+        return json.loads(out)
+
+    def _cephx_users(self):
+        return {e['entity'] for e in self.lab.storage.cluster.ceph_json(
+            'auth', 'ls', secret_output=True)['auth_dump']}
+
+    def _programs(self, status):
+        return {s['name'] for s in status['services']}
+
+    def test_each_profile_deploys_only_what_it_uses(self):
+        own = self.conf.profile
+        self.addCleanup(base.cli, 'up', check=True)
+        backup_user = 'client.%s' % self.conf.ceph.backup_user
+        rgw_user = 'client.%s' % ceph.RGW_NAME
+
+        status = self._up('ceph')
+        self.assertNotIn('radosgw', self._programs(status))
+        self.assertIsNone(status['rgw'])
+        self.assertTrue(commands.port_is_free(self.conf.bind_host,
+                                              self.conf.rgw.port))
+        self.assertEqual(['cinder-backup-ceph'], sorted(
+            p for p in self._programs(status) if 'backup' in p))
+        users = self._cephx_users()
+        self.assertNotIn(rgw_user, users)
+        self.assertIn(backup_user, users)
+
+        status = self._up('swift')
+        self.assertIn('radosgw', self._programs(status))
+        self.assertTrue(status['rgw']['swift_auth_v1'])
+        self.assertEqual(['cinder-backup-swift'], sorted(
+            p for p in self._programs(status) if 'backup' in p))
+        self.assertEqual([self.conf.ceph.volumes_pool],
+                         sorted(status['pools']))
+        users = self._cephx_users()
+        self.assertNotIn(backup_user, users)
+        self.assertIn(rgw_user, users)
+        self.assertNotIn('backup_keyring', status['files'])
+
+        status = self._up(own)
+        self.assertEqual(own == 'both' or own == 'ceph',
+                         backup_user in self._cephx_users())
