@@ -36,7 +36,8 @@ class CephProbe:
         self.volumes_pool = volumes_pool
 
     @contextlib.contextmanager
-    def ioctx(self, pool):
+    def cluster(self):
+        """A connected librados handle as the probe's user."""
         # Imported here: test discovery must work without the bindings.
         import rados
         conf = {'keyring': self.keyring} if self.keyring else {}
@@ -44,6 +45,14 @@ class CephProbe:
                               conf=conf)
         cluster.connect(timeout=30)
         try:
+            yield cluster
+        finally:
+            cluster.shutdown()
+
+    @contextlib.contextmanager
+    def ioctx(self, pool):
+        import rados
+        with self.cluster() as cluster:
             try:
                 ioctx = cluster.open_ioctx(pool)
             except rados.ObjectNotFound:
@@ -53,19 +62,10 @@ class CephProbe:
                     'it never had' % (pool, self.conffile))
             with ioctx:
                 yield ioctx
-        finally:
-            cluster.shutdown()
 
     def pool_exists(self, pool):
-        import rados
-        conf = {'keyring': self.keyring} if self.keyring else {}
-        cluster = rados.Rados(conffile=self.conffile, rados_id=self.user,
-                              conf=conf)
-        cluster.connect(timeout=30)
-        try:
+        with self.cluster() as cluster:
             return cluster.pool_exists(pool)
-        finally:
-            cluster.shutdown()
 
     def images(self, pool):
         import rbd

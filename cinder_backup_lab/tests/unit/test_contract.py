@@ -183,18 +183,22 @@ def lab_conf(state_dir, client_dir, **overrides):
     return conf
 
 
+def write_swift_credentials(state_dir):
+    """The RGW user's credentials file, as `up` leaves it."""
+    rgw.write_credentials(rgw.credentials_path(state_dir),
+                          rgw.SwiftCredentials(
+                              auth_url='http://127.0.0.1:8080/auth/1.0',
+                              user='cinder-backup:swift', key=SWIFT_KEY,
+                              storage_url='http://127.0.0.1:8080/swift/v1'))
+
+
 class ConfigureCinderTest(TempDirTestCase):
 
     def setUp(self):
         super(ConfigureCinderTest, self).setUp()
         self.state = self.path('state')
         self.client = self.path('etc-ceph')
-        rgw.write_credentials(rgw.credentials_path(self.state),
-                              rgw.SwiftCredentials(
-                                  auth_url='http://127.0.0.1:8080/auth/1.0',
-                                  user='cinder-backup:swift', key=SWIFT_KEY,
-                                  storage_url='http://127.0.0.1:8080/'
-                                              'swift/v1'))
+        write_swift_credentials(self.state)
 
     def conf(self, **overrides):
         return lab_conf(self.state, self.client, **overrides)
@@ -358,12 +362,7 @@ class TempestConfTest(TempDirTestCase):
         super(TempestConfTest, self).setUp()
         self.state = self.path('state')
         self.client = self.path('etc-ceph')
-        rgw.write_credentials(rgw.credentials_path(self.state),
-                              rgw.SwiftCredentials(
-                                  auth_url='http://127.0.0.1:8080/auth/1.0',
-                                  user='cinder-backup:swift', key=SWIFT_KEY,
-                                  storage_url='http://127.0.0.1:8080/'
-                                              'swift/v1'))
+        write_swift_credentials(self.state)
 
     def test_devstack_tempest_conf(self):
         conf = lab_conf(self.state, self.client,
