@@ -31,9 +31,14 @@ from cinder_backup_lab.host import files
 BINDINGS = ('rados', 'rbd')
 
 
+def bin_dir():
+    """The running venv's bin/ (where this interpreter is)."""
+    return os.path.dirname(sys.executable)
+
+
 def venv_bin(name):
     """Path of a program of the running venv."""
-    return os.path.join(os.path.dirname(sys.executable), name)
+    return os.path.join(bin_dir(), name)
 
 
 def venv_etc(*parts):

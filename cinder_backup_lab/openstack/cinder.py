@@ -22,7 +22,6 @@ each c-bak is up in its AZ), plus the volume type through the API.
 import json
 import os
 import re
-import sys
 
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
@@ -100,7 +99,7 @@ class Cinder:
             p.rootwrap_conf, cinder_conf.render_rootwrap_conf(
                 [venv.venv_etc('cinder', 'rootwrap.d'),
                  venv.venv_etc('os-brick', 'rootwrap.d')],
-                [os.path.dirname(sys.executable), '/sbin', '/usr/sbin',
+                [venv.bin_dir(), '/sbin', '/usr/sbin',
                  '/bin', '/usr/bin']), 0o644)
         for driver, host, az in cinder_conf.backup_services(self.conf):
             changed |= files.write_if_changed(
