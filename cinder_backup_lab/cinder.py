@@ -80,6 +80,13 @@ class CommonSettings:
     api_paste_config: str
     rootwrap_config: str
     debug: bool = False
+    # The filters non-admin list queries may use (status, name, ...):
+    # the file the pinned cinder ships, installed into the venv's
+    # etc/cinder by pip. Cinder's default (/etc/cinder/...) does not
+    # exist here, and without the file every filtered list by a
+    # non-admin answers 400 "Invalid filters".
+    resource_filters_file: str = dataclasses.field(
+        default_factory=lambda: venv_etc('cinder', 'resource_filters.json'))
 
     def __repr__(self):
         return 'CommonSettings(host=%r, ...)' % self.host
@@ -139,6 +146,7 @@ def render_cinder_conf(s):
             ('transport_url', s.transport_url),
             ('auth_strategy', 'keystone'),
             ('api_paste_config', s.api_paste_config),
+            ('resource_query_filters_file', s.resource_filters_file),
             ('rootwrap_config', s.rootwrap_config),
             ('osapi_volume_listen', s.bind_host),
             ('osapi_volume_listen_port', str(s.api_port)),
@@ -175,8 +183,9 @@ def render_cinder_conf(s):
         ]),
         ('oslo_concurrency', [('lock_path',
                                os.path.join(s.state_path, 'lock'))]),
-        ('oslo_policy', [('enforce_scope', 'false'),
-                         ('enforce_new_defaults', 'false')]),
+        # No [oslo_policy]: the pinned cinder's default policies (new
+        # defaults: reader/member/admin personas) apply, as upstream
+        # ships them.
         # oslo.privsep contexts that cinder and os-brick use: start the
         # helper from the venv directly (the lab runs as root), not
         # through "sudo cinder-rootwrap" (not on sudo's secure_path).
@@ -379,6 +388,8 @@ class Cinder:
             privsep_helper='%s --config-file %s' % (
                 venv_bin('privsep-helper'), self.paths.conf),
             api_paste_config=venv_etc('cinder', 'api-paste.ini'),
+            resource_filters_file=venv_etc('cinder',
+                                           'resource_filters.json'),
             rootwrap_config=self.paths.rootwrap_conf,
             debug=c.cinder.debug)
 
