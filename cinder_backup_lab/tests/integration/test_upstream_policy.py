@@ -136,8 +136,11 @@ class TestFilteredListsAsDemo(UpstreamPolicyTestCase):
             try:
                 return [o['id'] for o in api.get(path, **filters)[key]]
             except ks_exc.BadRequest as exc:
-                raise AssertionError('GET %s %s as the demo user: %s' % (
-                    path, filters, exc))
+                # Cinder's reason ("Invalid filters ...") is in the body.
+                body = (exc.response.text[:300]
+                        if exc.response is not None else '')
+                raise AssertionError('GET %s %s as the demo user: %s %s' % (
+                    path, filters, exc, body))
 
         self.assertIn(vol['id'], ids('/volumes/detail', status='available'))
         self.assertNotIn(vol['id'], ids('/volumes/detail', status='error'))
