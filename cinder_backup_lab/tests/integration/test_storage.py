@@ -191,7 +191,12 @@ class LabCliTest(base.LabTestCase):
         with os.fdopen(fd, 'w') as f:
             f.write('[DEFAULT]\nstate_dir = %s\n%s' % (state, text))
         self.addCleanup(os.unlink, path)
-        rc, out, err = base.cli('up', config_files=[path])
+        # On top of the running lab's own config (its ports and users),
+        # so a lab on non-default ports (tools/dev-lab.conf) is what the
+        # checks collide with, and never a second whole lab on the
+        # default ports of a shared machine.
+        rc, out, err = base.cli('up',
+                                config_files=base.lab_config_files() + [path])
         return rc, out + err, state
 
     def test_port_in_use_is_refused_before_anything_is_touched(self):
