@@ -80,6 +80,10 @@ class Cinder:
             privsep_helper='%s --config-file %s' % (
                 venv.venv_bin('privsep-helper'), self.paths.conf),
             api_paste_config=venv.venv_etc('cinder', 'api-paste.ini'),
+            # The file the pinned cinder ships; pip installs its data
+            # files into the venv's etc/cinder.
+            resource_filters_file=venv.venv_etc('cinder',
+                                                'resource_filters.json'),
             rootwrap_config=self.paths.rootwrap_conf,
             debug=c.cinder.debug)
 

@@ -61,6 +61,11 @@ class CommonSettings:
     privsep_helper: str
     api_paste_config: str
     rootwrap_config: str
+    # The filters non-admin list queries may use (status, name, ...).
+    # Without the file every filtered list by a non-admin answers 400
+    # "Invalid filters"; Cinder's default path, /etc/cinder/..., is not
+    # the lab's.
+    resource_filters_file: str
     debug: bool = False
 
     def __repr__(self):
@@ -114,6 +119,7 @@ def render_cinder_conf(s):
             ('transport_url', s.transport_url),
             ('auth_strategy', 'keystone'),
             ('api_paste_config', s.api_paste_config),
+            ('resource_query_filters_file', s.resource_filters_file),
             ('rootwrap_config', s.rootwrap_config),
             ('osapi_volume_listen', s.bind_host),
             ('osapi_volume_listen_port', str(s.api_port)),
@@ -150,8 +156,9 @@ def render_cinder_conf(s):
         ]),
         ('oslo_concurrency', [('lock_path',
                                os.path.join(s.state_path, 'lock'))]),
-        ('oslo_policy', [('enforce_scope', 'false'),
-                         ('enforce_new_defaults', 'false')]),
+        # No [oslo_policy]: the pinned cinder's default policies (new
+        # defaults: reader/member/admin personas) apply, as upstream
+        # ships them.
         # oslo.privsep contexts that cinder and os-brick use: start the
         # helper from the venv directly (the lab runs as root), not
         # through "sudo cinder-rootwrap" (not on sudo's secure_path).

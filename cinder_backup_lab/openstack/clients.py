@@ -106,6 +106,16 @@ class Identity:
         self.api.put('/projects/%s/users/%s/roles/%s'
                      % (project_id, user_id, role_id))
 
+    def revoke(self, project_id, user_id, role_id):
+        self.api.delete('/projects/%s/users/%s/roles/%s'
+                        % (project_id, user_id, role_id))
+
+    def project_role_ids(self, project_id, user_id):
+        """Ids of the roles user_id holds directly on project_id."""
+        resp = self.api.get('/projects/%s/users/%s/roles'
+                            % (project_id, user_id))
+        return [r['id'] for r in resp.json()['roles']]
+
     def ensure_service_endpoints(self, name, service_type, url, region,
                                  interfaces=('public', 'internal')):
         """Service plus its endpoints at url; True when anything changed."""

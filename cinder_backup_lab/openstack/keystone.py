@@ -39,7 +39,19 @@ DOMAIN = 'Default'
 CINDER_SERVICE_USER = 'cinder'
 RGW_SERVICE_USER = 'rgw'
 MEMBER_ROLE = 'member'
+SERVICE_ROLE = 'service'
 ROLES = ('admin', 'member', 'reader', 'service')
+# Roles of the service users in the service project: the least that works.
+# Both only validate users' tokens (keystonemiddleware in Cinder, RGW in
+# per_user Swift mode); keystone's default identity:validate_token allows
+# rule:service_role, so "service" is enough and "admin" is not needed.
+# Cinder uses its [keystone_authtoken] credentials for nothing else here:
+# its Keystone lookups (projects, quotas) go with the caller's token, and
+# its one other use of them (a retried delete of an encryption key in
+# Barbican) cannot happen in a lab without Barbican. DevStack's
+# create_service_user gives cinder the same: "service" only.
+CINDER_SERVICE_ROLES = (SERVICE_ROLE,)
+RGW_SERVICE_ROLES = (SERVICE_ROLE,)
 
 
 def keystone_version():
@@ -80,10 +92,12 @@ def render_keystone_conf(paths, db_url, memcached):
         # otherwise on this kind of machine).
         ('identity', [('password_hash_algorithm', 'bcrypt'),
                       ('password_hash_rounds', '4')]),
-        # Tempest 47 talks to the identity API with project-scoped admin
-        # credentials, as DevStack's legacy defaults do.
-        ('oslo_policy', [('enforce_scope', 'false'),
-                         ('enforce_new_defaults', 'false')]),
+        # No [oslo_policy]: the pinned keystone's default policies apply.
+        # They need nothing set for the lab: its setup, the demo and
+        # Tempest 47 use the admin user's project-scoped token, and
+        # keystone's rule admin_required ("role:admin") with scope_types
+        # that include "project" accepts it (oslo.policy 6 has no
+        # enforce_scope option any more; scope is always checked).
     ]
     return files.render_ini(sections)
 
@@ -211,10 +225,11 @@ class Keystone:
         users = [(c.demo_user, 'demo', c.demo_project,
                   [MEMBER_ROLE, 'reader']),
                  (CINDER_SERVICE_USER, 'service_cinder', SERVICE_PROJECT,
-                  ['admin', 'service'])]
+                  list(CINDER_SERVICE_ROLES))]
         if object_store_url:
             users.append((RGW_SERVICE_USER, 'service_rgw', SERVICE_PROJECT,
-                          ['admin', 'service']))
+                          list(RGW_SERVICE_ROLES)))
+        service_users = (CINDER_SERVICE_USER, RGW_SERVICE_USER)
         for name, secret, project, user_roles in users:
             user, new = api.ensure('users', name, {
                 'domain_id': domain_id,
@@ -230,6 +245,18 @@ class Keystone:
             for role in user_roles:
                 api.grant(projects[project]['id'], user['id'],
                           roles[role]['id'])
+            if name in service_users:
+                # A lab made by an older version gave them admin too:
+                # take back what they do not need.
+                wanted = {roles[r]['id'] for r in user_roles}
+                names = {r['id']: n for n, r in roles.items()}
+                for role_id in api.project_role_ids(
+                        projects[project]['id'], user['id']):
+                    if role_id not in wanted:
+                        api.revoke(projects[project]['id'], user['id'],
+                                   role_id)
+                        made.append('role %s of %s revoked' % (
+                            names.get(role_id, role_id), name))
         region = c.region
         catalog = [('cinderv3', 'volumev3', cinder_url),
                    ('cinder', 'block-storage', cinder_url)]

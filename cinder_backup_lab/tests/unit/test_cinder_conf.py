@@ -41,7 +41,8 @@ def common(**kw):
         privsep_helper='/v/bin/privsep-helper --config-file '
                        '/s/cinder/cinder_conf.conf',
         api_paste_config='/v/etc/cinder/api-paste.ini',
-        rootwrap_config='/s/cinder/rootwrap.conf')
+        rootwrap_config='/s/cinder/rootwrap.conf',
+        resource_filters_file='/v/etc/cinder/resource_filters.json')
     values.update(kw)
     return cinder_conf.CommonSettings(**values)
 
