@@ -23,18 +23,43 @@ API with the admin credentials) and cleans it up: waiter first, delete
 second, so teardown deletes then waits; NotFound counts as deleted.
 """
 
+import json
 import secrets
 import uuid
 
 from keystoneauth1 import exceptions as ks_exc
+import testtools
 
 from cinder_backup_lab import config
+from cinder_backup_lab.host import venv
 from cinder_backup_lab.openstack import clients
 from cinder_backup_lab.openstack import keystone
 from cinder_backup_lab.storage import rgw
 from cinder_backup_lab.tests.integration import base
 
 TIMEOUT = 300
+
+
+class TestPinnedLibraries(testtools.TestCase):
+    """What the lab's venv (lab-requirements) holds that the config uses."""
+
+    def test_filters_file_is_the_one_the_pinned_cinder_ships(self):
+        path = venv.venv_etc('cinder', 'resource_filters.json')
+        # pip installs cinder's data_files into <venv>/etc/cinder.
+        with open(path) as f:
+            filters = json.load(f)
+        self.assertIn('status', filters['backup'])
+        self.assertIn('name', filters['backup'])
+        self.assertIn('status', filters['volume'])
+        self.assertIn('name', filters['volume'])
+
+    def test_pinned_oslo_policy_has_no_enforce_scope(self):
+        # Why the option is gone rather than set to true: the pinned
+        # library no longer has it (scope is always enforced).
+        from oslo_policy import opts
+        names = [o.name for _g, group in opts.list_opts() for o in group]
+        self.assertIn('enforce_new_defaults', names)
+        self.assertNotIn('enforce_scope', names)
 
 
 class UpstreamPolicyTestCase(base.LabTestCase):
