@@ -123,8 +123,13 @@ class SwiftOnRgwTest(base.LabTestCase):
     def test_storage_url_is_the_swift_v1_prefix(self):
         conn = self.swift_connection()
         url, _token = conn.get_auth()
-        self.assertEqual('http://%s:%d/swift/v1' % (self.conf.bind_host,
-                                                    self.conf.rgw.port), url)
+        prefix = 'http://%s:%d/swift/v1' % (self.conf.bind_host,
+                                            self.conf.rgw.port)
+        if config.swift_per_user(self.conf):
+            # rgw_swift_account_in_url: the account follows the prefix.
+            self.assertTrue(url.startswith(prefix + '/AUTH_'), url)
+        else:
+            self.assertEqual(prefix, url)
 
     def test_wrong_key_is_refused(self):
         import swiftclient
