@@ -26,6 +26,8 @@ from cinder_backup_lab import config
 PLUGIN_NAME = 'cinder-backup-lab'
 # Path of this repository under GIT_BASE.
 PLUGIN_REPO_PATH = 'x/cinder-backup-lab'
+# This repository's development branch; enable_plugin's default is master.
+PLUGIN_BRANCH = 'main'
 AUTH_MODES = ('single_user', 'per_user')
 PASSWORD_VARS = ('ADMIN_PASSWORD', 'DATABASE_PASSWORD', 'RABBIT_PASSWORD',
                  'SERVICE_PASSWORD')
@@ -54,7 +56,8 @@ class LocalConfOptions:
     host_ip: str = '127.0.0.1'
     branch: str = 'master'
     auth_mode: str = 'single_user'
-    plugin_branch: str | None = None
+    plugin_branch: str = PLUGIN_BRANCH
+    plugin_url: str | None = None
     tempest: bool = True
     dest: str = '/opt/stack'
 
@@ -88,6 +91,8 @@ def validate(opts):
     if opts.ceph_repo is not None:
         errors += _url_errors('Ceph repository', opts.ceph_repo,
                               _HTTP_SCHEMES)
+    if opts.plugin_url is not None:
+        errors += _url_errors('plugin URL', opts.plugin_url, _GIT_SCHEMES)
     if opts.ceph_repo_key is not None:
         if opts.ceph_repo is None:
             errors.append('a Ceph repository key needs a Ceph repository '
@@ -100,7 +105,7 @@ def validate(opts):
         errors.append('host IP %r is not an IP address' % opts.host_ip)
     for name, value in (('branch', opts.branch),
                         ('plugin branch', opts.plugin_branch)):
-        if value is not None and not _BRANCH.match(value):
+        if not _BRANCH.match(value or ''):
             errors.append('%s %r: use letters, digits and ._/- only'
                           % (name, value))
     if not opts.dest.startswith('/') or not _SHELL_SAFE.match(opts.dest):
@@ -179,6 +184,15 @@ def render(opts, passwords=None):
         'KEYSTONE_BRANCH=$VERSION',
         'CINDER_BRANCH=$VERSION',
         'REQUIREMENTS_BRANCH=$VERSION',
+        '# Tempest\'s venv takes its constraints from the requirements',
+        '# checkout (from GIT_BASE); the default downloads them.',
+        'TEMPEST_VENV_UPPER_CONSTRAINTS=$DEST/requirements/'
+        'upper-constraints.txt',
+        '# Keystone and Cinder only: no images to download, no Nova to',
+        '# share memory pages for, and a small database.',
+        'DOWNLOAD_DEFAULT_IMAGES=False',
+        'ENABLE_KSM=False',
+        'MYSQL_REDUCE_MEMORY=True',
         '',
         '# The seed notes\' minimal cloud: database, messaging, Keystone',
         '# and Cinder with its backup service.',
@@ -187,8 +201,12 @@ def render(opts, passwords=None):
         'enable_service %s' % ' '.join(CINDER_SERVICES),
     ]
     if opts.tempest:
-        out.append('# Writes the tempest.conf "tox -e tempest" runs with.')
-        out.append('enable_service tempest')
+        out += [
+            '# Writes the tempest.conf "tox -e tempest" runs with, and',
+            '# installs this plugin\'s tests into DevStack\'s Tempest venv.',
+            'enable_service tempest',
+            'TEMPEST_PLUGINS=$DEST/%s' % PLUGIN_NAME,
+        ]
     out += ['', '# cinder-backup-lab (all variables: devstack/README.md)',
             'CINDER_BACKUP_LAB_PROFILE=%s' % opts.profile]
     if opts.profile != 'ceph':
@@ -211,10 +229,11 @@ def render(opts, passwords=None):
             '#CINDER_BACKUP_LAB_CEPH_REPO_URL='
             'https://mirror.example.org/ceph/debian-reef',
         ]
-    enable = 'enable_plugin %s $GIT_BASE/%s' % (PLUGIN_NAME, PLUGIN_REPO_PATH)
-    if opts.plugin_branch:
-        enable += ' %s' % opts.plugin_branch
-    out += ['# Last: it needs GIT_BASE above.', enable]
+    url = opts.plugin_url or '$GIT_BASE/%s' % PLUGIN_REPO_PATH
+    enable = 'enable_plugin %s %s %s' % (PLUGIN_NAME, url, opts.plugin_branch)
+    out += ['# Last: it needs GIT_BASE above. The branch is this '
+            'repository\'s', '# (enable_plugin defaults to master).',
+            enable]
     return '\n'.join(out) + '\n'
 
 
@@ -251,7 +270,11 @@ def add_parser(subparsers):
                    help='HOST_IP (default 127.0.0.1)')
     p.add_argument('--branch', default='master',
                    help='branch of the OpenStack projects (default master)')
-    p.add_argument('--plugin-branch', help='branch of this plugin')
+    p.add_argument('--plugin-branch', default=PLUGIN_BRANCH,
+                   help='branch of this plugin (default %s)' % PLUGIN_BRANCH)
+    p.add_argument('--plugin-url', metavar='URL',
+                   help='git URL of this plugin (default: '
+                        '$GIT_BASE/%s)' % PLUGIN_REPO_PATH)
     p.add_argument('--no-tempest', action='store_true',
                    help='do not enable tempest')
     p.add_argument('--no-passwords', action='store_true',
@@ -274,7 +297,8 @@ def command(args):
         pip_index=args.pip_index, ceph_repo=args.ceph_repo,
         ceph_repo_key=args.ceph_repo_key, host_ip=args.host_ip,
         branch=args.branch, auth_mode=args.auth_mode,
-        plugin_branch=args.plugin_branch, tempest=not args.no_tempest)
+        plugin_branch=args.plugin_branch, plugin_url=args.plugin_url,
+        tempest=not args.no_tempest)
     errors = validate(opts)
     for err in errors:
         print('error: %s' % err, file=sys.stderr)
