@@ -57,15 +57,16 @@ class RenderTest(testtools.TestCase):
                   if line.startswith('enable_plugin ')]
         self.assertEqual([len(lines) - 1], plugin)
         self.assertLess(git_base, plugin[0])
+        # With this repository's branch: enable_plugin's default is master.
         self.assertEqual('enable_plugin cinder-backup-lab '
-                         '$GIT_BASE/x/cinder-backup-lab', lines[-1])
+                         '$GIT_BASE/x/cinder-backup-lab main', lines[-1])
 
     def test_sourced_by_bash_the_plugin_url_uses_the_mirror(self):
         calls = _source(localconf.render(_opts(), localconf
                                          .generate_passwords()))
         self.assertIn('enable_plugin cinder-backup-lab '
-                      'https://mirror.example.org/git/x/cinder-backup-lab',
-                      calls)
+                      'https://mirror.example.org/git/x/cinder-backup-lab '
+                      'main', calls)
         # Services: everything off, then the seed's minimal cloud.
         self.assertEqual('disable_all_services', calls[0])
         enabled = ' '.join(c[len('enable_service '):] for c in calls
@@ -131,6 +132,45 @@ class RenderTest(testtools.TestCase):
     def test_without_tempest(self):
         text = localconf.render(_opts(tempest=False))
         self.assertNotIn('enable_service tempest', text)
+        self.assertNotIn('TEMPEST_PLUGINS', text)
+
+    def test_tempest_gets_the_plugin_and_local_constraints(self):
+        lines = _lines(localconf.render(_opts(dest='/srv/stack')))
+        # DevStack clones the plugin to $DEST/<name> and installs
+        # TEMPEST_PLUGINS into its Tempest venv.
+        self.assertIn('TEMPEST_PLUGINS=$DEST/cinder-backup-lab', lines)
+        # The constraints come from the mirror's requirements checkout,
+        # never downloaded.
+        self.assertIn('TEMPEST_VENV_UPPER_CONSTRAINTS=$DEST/requirements/'
+                      'upper-constraints.txt', lines)
+        script = ('\n'.join(lines[lines.index('[[local|localrc]]') + 1:])
+                  .replace('disable_all_services', ':')
+                  .replace('enable_service', ':').replace('enable_plugin',
+                                                          ':'))
+        proc = subprocess.run(
+            ['bash', '-c', script + '\necho "$TEMPEST_PLUGINS '
+             '$TEMPEST_VENV_UPPER_CONSTRAINTS"'],
+            capture_output=True, text=True, timeout=30,
+            env={'PATH': os.defpath})
+        self.assertEqual('/srv/stack/cinder-backup-lab '
+                         '/srv/stack/requirements/upper-constraints.txt\n',
+                         proc.stdout, proc.stderr)
+
+    def test_keystone_and_cinder_only_settings(self):
+        lines = _lines(localconf.render(_opts()))
+        for line in ('DOWNLOAD_DEFAULT_IMAGES=False', 'ENABLE_KSM=False',
+                     'MYSQL_REDUCE_MEMORY=True'):
+            self.assertIn(line, lines)
+
+    def test_plugin_url(self):
+        lines = _lines(localconf.render(_opts(
+            plugin_url='file:///srv/git/cinder-backup-lab.git',
+            plugin_branch='topic')))
+        self.assertEqual('enable_plugin cinder-backup-lab '
+                         'file:///srv/git/cinder-backup-lab.git topic',
+                         lines[-1])
+        self.assertIn('plugin URL', '\n'.join(localconf.validate(_opts(
+            plugin_url='/srv/git x'))))
 
 
 class PasswordTest(testtools.TestCase):
