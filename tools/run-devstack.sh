@@ -115,8 +115,6 @@ preflight() {
         fi
     done
     [ -z "$busy" ] || die "ports in use on this host:$busy (a running standalone lab?); DevStack needs them free. Nothing was touched."
-    [ -x "$REPO_DIR/.venv/bin/cinder-backup-lab" ] || \
-        die "no $REPO_DIR/.venv: run bash tools/bootstrap.sh first (it renders local.conf)"
 }
 
 ensure_host_tools() {
@@ -401,7 +399,7 @@ render_localconf() {
     local node=$1 out=$2
     shift 2
     rm -f "$out"
-    "$REPO_DIR/.venv/bin/cinder-backup-lab" localconf \
+    "$CBL" localconf \
         --git-base "file://$GIT_BASE_URL" --plugin-url "file://$GIT_BASE_URL/x/cinder-backup-lab.git" \
         -o "$out" "$@" || return 1
     install -m 0600 -o 0 -g 0 "$out" "$WORK/nodes/$node$DEST/devstack/local.conf"
@@ -531,6 +529,9 @@ report() {
 main() {
     preflight
     ensure_host_tools
+    # The lab's venv renders local.conf ("cinder-backup-lab localconf").
+    bash "$REPO_DIR/tools/bootstrap.sh" || die "tools/bootstrap.sh failed"
+    CBL=${LAB_VENV:-$REPO_DIR/.venv}/bin/cinder-backup-lab
     mkdir -p "$WORK/logs"
     rm -f "$WORK"/logs/*.log "$WORK/logs/memory.tsv"
     trap cleanup EXIT
