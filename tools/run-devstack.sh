@@ -46,6 +46,10 @@
 # systemd-container, nothing is written outside the work dir, and every
 # process started here ends when the script ends or is interrupted (the
 # containers are powered off; their processes die with their PID 1).
+
+# The functions are called from the brace group at the end, which the
+# linter does not follow (it reports them unreachable).
+# shellcheck disable=SC2317
 set -uo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -99,6 +103,12 @@ preflight() {
         repo=$GIT_MIRROR/openstack/$name.git
         git --git-dir="$repo" rev-parse --verify -q refs/heads/master >/dev/null \
             || die "$repo: not a git repository with a master branch"
+        # A partial clone cannot serve a clone: DevStack's would fail
+        # half way through stack.sh.
+        if git --git-dir="$repo" rev-list --objects --missing=print --all 2>/dev/null \
+                | grep -q '^?'; then
+            die "$repo misses objects (a partial clone?); give a complete one, or a shallow one with recent tags: git clone --bare --single-branch --branch master --shallow-since=2025-01-01 <source> $repo"
+        fi
     done
     case "$WORK/" in
         "$REPO_DIR"/*) die "work dir $WORK is inside the repository; choose another" ;;
@@ -331,7 +341,7 @@ start_sampler() {
     python3 - "$WORK/logs/memory.tsv" > /dev/null 2>&1 <<'EOF' &
 import os, sys, time
 out = open(sys.argv[1], 'w', buffering=1)
-host_ns = os.readlink('/proc/1/ns/pid')
+host_ns = os.readlink('/proc/self/ns/pid')
 while True:
     info = {}
     with open('/proc/meminfo') as f:
@@ -563,6 +573,10 @@ prepare_and_boot() {
     prepare_node "$1" && boot_node "$1"
 }
 
-main
-report
-[ "$failed" -eq 0 ]
+# One compound command, read whole before it runs: editing this file
+# during a run cannot change what the run does next.
+{
+    main
+    report
+    exit $((failed > 0))
+}

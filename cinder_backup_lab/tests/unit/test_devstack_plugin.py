@@ -86,6 +86,9 @@ class PluginTestCase(testtools.TestCase):
 
     def setUp(self):
         super(PluginTestCase, self).setUp()
+        self._new_root()
+
+    def _new_root(self):
         self.root = tempfile.mkdtemp(prefix='cbl-devstack-')
         self.addCleanup(shutil.rmtree, self.root, True)
         for d in ('etc/cinder', 'tempest/etc', 'data', 'logs'):
@@ -670,6 +673,94 @@ class UnstackCleanTest(PluginTestCase):
         self.assertEqual([], run.core)
 
 
+# A DevStack tree (a checkout of openstack/devstack) to compare the
+# stand-in with; tools/run-devstack.sh uses one, and run-tests.sh sets
+# this for the unit tests when it has a mirror.
+DEVSTACK_DIR_VAR = 'CINDER_BACKUP_LAB_DEVSTACK_DIR'
+RECORDED = ('setup_develop', 'pip_install', 'install_package', 'run_process',
+            'stop_process', 'create_service_user', 'get_or_create_service',
+            'get_or_create_endpoint', 'sudo')
+
+
+class RealDevStackFunctionsTest(PluginTestCase):
+    """The stand-in behaves like DevStack's own functions.
+
+    The same phases run twice: under the stand-in (functions.sh) and
+    under a real DevStack tree's ``functions`` (functions-common,
+    inc/ini-config, ...) with only the recorders on top; the files the
+    plugin writes, the core commands, the recorded calls and the
+    variables must be the same.
+    """
+
+    def setUp(self):
+        super(RealDevStackFunctionsTest, self).setUp()
+        self.devstack_tree = os.environ.get(DEVSTACK_DIR_VAR)
+        if not self.devstack_tree:
+            self.skipTest('no DevStack tree: set %s to a checkout of '
+                          'openstack/devstack to compare the stand-in with '
+                          'DevStack\'s own functions' % DEVSTACK_DIR_VAR)
+        if not os.path.isfile(os.path.join(self.devstack_tree,
+                                           'inc', 'ini-config')):
+            self.fail('%s=%s is not a DevStack tree (no inc/ini-config)'
+                      % (DEVSTACK_DIR_VAR, self.devstack_tree))
+
+    def _phases_outcome(self, real, phases, **env):
+        self._new_root()
+        with open(self.tempest_conf, 'w') as f:
+            f.write('[auth]\nadmin_username = admin\n\n[volume]\n'
+                    'backup_driver = swift\ncatalog_type = volumev3\n')
+        if real:
+            env['STANDIN_DEVSTACK_DIR'] = self.devstack_tree
+        run = self.run_phases(*phases, **env)
+        self.assertOk(run)
+
+        def text(path):
+            if not os.path.exists(path):
+                return None
+            return _read(path).replace(self.root, '<root>')
+
+        files = {'tempest.conf': text(self.tempest_conf),
+                 'lab.conf': text(self.lab_conf),
+                 'swift-bak.conf': text(os.path.join(
+                     self.root, 'etc/cinder/cinder-backup-swift.conf'))}
+        for command in set(run.core_commands()):
+            files['core %s conf' % command] = text(
+                run.env['STANDIN_CORE_LOG'] + '.%s.conf' % command)
+        calls = [[a.replace(self.root, '<root>') for a in c]
+                 for c in run.log if c[0] in RECORDED]
+        core = [[a.replace(self.root, '<root>') for a in c]
+                for c in run.core]
+        variables = {k: v.replace(self.root, '<root>')
+                     for k, v in run.vars.items()}
+        return files, calls, core, variables
+
+    def _compare(self, phases, **env):
+        standin = self._phases_outcome(False, phases, **dict(env))
+        real = self._phases_outcome(True, phases, **dict(env))
+        for name, a, b in zip(('files', 'calls', 'core', 'variables'),
+                              standin, real):
+            self.assertEqual(a, b, '%s differ (stand-in, then DevStack)'
+                             % name)
+
+    def test_stack_unstack_clean_both(self):
+        self._compare(ALL_STACK + ['unstack', 'clean'])
+
+    def test_restack(self):
+        self._compare(ALL_STACK + ['unstack'] + ALL_STACK)
+
+    def test_profiles_and_modes(self):
+        for env in ({'CINDER_BACKUP_LAB_PROFILE': 'ceph'},
+                    {'CINDER_BACKUP_LAB_PROFILE': 'swift',
+                     'CINDER_BACKUP_LAB_SWIFT_AUTH_MODE': 'per_user'},
+                    {'CINDER_BACKUP_LAB_REMOTE_CEPH': 'True',
+                     'CINDER_BACKUP_LAB_PROFILE': 'swift',
+                     'ENABLED_SERVICES': 'c-bak'},
+                    {'CINDER_BACKUP_LAB_CEPH_INSTALL_SOURCE': 'repo',
+                     'CINDER_BACKUP_LAB_CEPH_REPO_URL':
+                         'https://mirror.example.org/ceph'}):
+            self._compare(ALL_STACK, **env)
+
+
 class IniStandInTest(testtools.TestCase):
     """The stand-in iniset/iniget really edit INI files."""
 
@@ -693,15 +784,20 @@ class IniStandInTest(testtools.TestCase):
         self.assertEqual(0, proc.returncode, proc.stderr)
         return proc.stdout
 
+    # What DevStack's iniset does (RealDevStackFunctionsTest compares the
+    # two when a DevStack tree is at hand).
+
     def test_creates_file_and_section(self):
         self._bash('iniset "$F" DEFAULT debug True')
-        self.assertEqual('[DEFAULT]\ndebug = True\n', _read(self.path))
+        self.assertEqual('\n[DEFAULT]\ndebug = True\n', _read(self.path))
 
     def test_replaces_only_in_its_section(self):
         with open(self.path, 'w') as f:
             f.write('[a]\nx = 1\ny=2\n\n[b]\nx = 3\n')
         self._bash('iniset "$F" b x 4; iniset "$F" a y 5; iniset "$F" a z 6')
-        self.assertEqual('[a]\nx = 1\ny = 5\nz = 6\n\n[b]\nx = 4\n',
+        # New options go right after the header; replaced ones keep
+        # their spacing.
+        self.assertEqual('[a]\nz = 6\nx = 1\ny=5\n\n[b]\nx = 4\n',
                          _read(self.path))
 
     def test_appends_new_section_and_keeps_mode(self):
@@ -709,8 +805,18 @@ class IniStandInTest(testtools.TestCase):
             f.write('[a]\nx = 1\n')
         os.chmod(self.path, 0o600)
         self._bash('iniset "$F" c key value')
-        self.assertEqual('[a]\nx = 1\n[c]\nkey = value\n', _read(self.path))
+        self.assertEqual('[a]\nx = 1\n\n[c]\nkey = value\n',
+                         _read(self.path))
         self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
+
+    def test_value_words_are_joined_by_single_spaces(self):
+        self._bash('iniset "$F" s opt "$V"', V='  a   b\tc ')
+        self.assertEqual('a b c\n', self._bash('iniget "$F" s opt'))
+        self.assertEqual('a b c', _ini(self.path)['s']['opt'])
+
+    def test_no_section_or_option_is_a_no_op(self):
+        self._bash('iniset "$F" "" opt v; iniset "$F" s "" v')
+        self.assertFalse(os.path.exists(self.path))
 
     def test_values_are_taken_literally(self):
         value = r'http://h/swift/v1/AUTH_$(project_id)s a&b \n c'
