@@ -35,6 +35,10 @@ PASSWORD_VARS = ('ADMIN_PASSWORD', 'DATABASE_PASSWORD', 'RABBIT_PASSWORD',
 # tempest.conf that "tox -e tempest" uses.
 BASE_SERVICES = ('mysql', 'rabbit', 'key')
 CINDER_SERVICES = ('c-api', 'c-vol', 'c-sch', 'c-bak')
+# single: one node runs everything; controller and backup-node: the
+# separate backup node (c-bak alone on a second node, reaching the
+# controller's database, messaging, Keystone, Ceph and RGW).
+ROLES = ('single', 'controller', 'backup-node')
 
 # Values are written unquoted into a file bash sources: allow only
 # characters that mean nothing to the shell.
@@ -58,6 +62,9 @@ class LocalConfOptions:
     auth_mode: str = 'single_user'
     plugin_branch: str = PLUGIN_BRANCH
     plugin_url: str | None = None
+    role: str = 'single'
+    # The controller's address, for role backup-node (default host_ip).
+    service_host: str | None = None
     tempest: bool = True
     dest: str = '/opt/stack'
 
@@ -99,10 +106,26 @@ def validate(opts):
                           'URL too')
         errors += _url_errors('Ceph repository key', opts.ceph_repo_key,
                               _HTTP_SCHEMES)
-    try:
-        ipaddress.ip_address(opts.host_ip)
-    except ValueError:
-        errors.append('host IP %r is not an IP address' % opts.host_ip)
+    for name, value in (('host IP', opts.host_ip),
+                        ('service host', opts.service_host)):
+        if value is None:
+            continue
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            errors.append('%s %r is not an IP address' % (name, value))
+    if opts.role not in ROLES:
+        errors.append('role %r: use one of %s' % (opts.role, ', '.join(ROLES)))
+    elif opts.role != 'single':
+        if opts.profile == 'both':
+            errors.append('role %s: use profile ceph or swift (one c-bak, '
+                          'on the backup node)' % opts.role)
+        if opts.profile == 'swift' and opts.auth_mode != 'per_user':
+            errors.append('role %s: the backup node needs auth mode '
+                          'per_user (in single_user the Swift key stays '
+                          'on the controller)' % opts.role)
+    if opts.service_host is not None and opts.role != 'backup-node':
+        errors.append('a service host is for role backup-node only')
     for name, value in (('branch', opts.branch),
                         ('plugin branch', opts.plugin_branch)):
         if not _BRANCH.match(value or ''):
@@ -170,10 +193,18 @@ def render(opts, passwords=None):
         out.append('# Passwords: unset here, stack.sh asks for them and keeps '
                    'them in .localrc.password.')
         out += ['#%s=' % n for n in PASSWORD_VARS]
+    out += ['', 'HOST_IP=%s' % opts.host_ip]
+    if opts.role == 'backup-node':
+        out += [
+            '# The controller runs the database, messaging, Keystone,',
+            '# c-api, c-sch, c-vol, Ceph and RGW.',
+            'SERVICE_HOST=%s' % (opts.service_host or opts.host_ip),
+            'DATABASE_HOST=$SERVICE_HOST',
+            'RABBIT_HOST=$SERVICE_HOST',
+        ]
+    else:
+        out.append('SERVICE_HOST=$HOST_IP')
     out += [
-        '',
-        'HOST_IP=%s' % opts.host_ip,
-        'SERVICE_HOST=$HOST_IP',
         'REGION_NAME=RegionOne',
         '',
         'DEST=%s' % opts.dest,
@@ -194,13 +225,32 @@ def render(opts, passwords=None):
         'ENABLE_KSM=False',
         'MYSQL_REDUCE_MEMORY=True',
         '',
-        '# The seed notes\' minimal cloud: database, messaging, Keystone',
-        '# and Cinder with its backup service.',
-        'disable_all_services',
-        'enable_service %s' % ' '.join(BASE_SERVICES),
-        'enable_service %s' % ' '.join(CINDER_SERVICES),
     ]
-    if opts.tempest:
+    if opts.role == 'backup-node':
+        out += [
+            '# The separate backup node: c-bak only.',
+            'disable_all_services',
+            'enable_service c-bak',
+        ]
+    elif opts.role == 'controller':
+        out += [
+            '# The seed notes\' minimal cloud without c-bak, which runs on',
+            '# the backup node.',
+            'disable_all_services',
+            'enable_service %s' % ' '.join(BASE_SERVICES),
+            'enable_service %s' % ' '.join(
+                s for s in CINDER_SERVICES if s != 'c-bak'),
+        ]
+    else:
+        out += [
+            '# The seed notes\' minimal cloud: database, messaging, '
+            'Keystone',
+            '# and Cinder with its backup service.',
+            'disable_all_services',
+            'enable_service %s' % ' '.join(BASE_SERVICES),
+            'enable_service %s' % ' '.join(CINDER_SERVICES),
+        ]
+    if opts.tempest and opts.role != 'backup-node':
         out += [
             '# Writes the tempest.conf "tox -e tempest" runs with, and',
             '# installs this plugin\'s tests into DevStack\'s Tempest venv.',
@@ -211,6 +261,22 @@ def render(opts, passwords=None):
             'CINDER_BACKUP_LAB_PROFILE=%s' % opts.profile]
     if opts.profile != 'ceph':
         out.append('CINDER_BACKUP_LAB_SWIFT_AUTH_MODE=%s' % opts.auth_mode)
+    if opts.role == 'controller':
+        out += [
+            '# Ceph and RGW listen where the backup node reaches them; '
+            'Tempest',
+            '# is told backups are available (c-bak is on the backup node).',
+            'CINDER_BACKUP_LAB_BIND_HOST=%s' % opts.host_ip,
+            'CINDER_BACKUP_LAB_BACKUP_ON_SUBNODE=True',
+        ]
+    elif opts.role == 'backup-node':
+        out += [
+            '# The controller\'s cluster: its /etc/ceph (ceph.conf and '
+            'keyrings)',
+            '# must be copied here before stack.sh.',
+            'CINDER_BACKUP_LAB_REMOTE_CEPH=True',
+            'CINDER_BACKUP_LAB_RGW_HOST=$SERVICE_HOST',
+        ]
     if opts.ceph_repo is not None:
         out += [
             '# Ceph packages from a repository mirror instead of the '
@@ -235,6 +301,23 @@ def render(opts, passwords=None):
             'repository\'s', '# (enable_plugin defaults to master).',
             enable]
     return '\n'.join(out) + '\n'
+
+
+def read_passwords(path):
+    """The password variables set in an existing local.conf.
+
+    A backup node must use the controller's passwords.
+    """
+    found = {}
+    with open(path) as f:
+        for line in f:
+            name, sep, value = line.strip().partition('=')
+            if sep and name in PASSWORD_VARS and value:
+                found[name] = value
+    missing = [n for n in PASSWORD_VARS if n not in found]
+    if missing:
+        raise ValueError('%s does not set %s' % (path, ', '.join(missing)))
+    return found
 
 
 def write(path, text, force=False):
@@ -277,9 +360,19 @@ def add_parser(subparsers):
                         '$GIT_BASE/%s)' % PLUGIN_REPO_PATH)
     p.add_argument('--no-tempest', action='store_true',
                    help='do not enable tempest')
-    p.add_argument('--no-passwords', action='store_true',
-                   help='leave passwords unset (stack.sh asks for them); '
-                        'by default random ones are generated')
+    p.add_argument('--role', default='single', choices=ROLES,
+                   help='single (default): one node; controller or '
+                        'backup-node: c-bak alone on a second node')
+    p.add_argument('--service-host', metavar='IP',
+                   help='backup-node: the controller\'s address '
+                        '(default: --host-ip)')
+    pw = p.add_mutually_exclusive_group()
+    pw.add_argument('--no-passwords', action='store_true',
+                    help='leave passwords unset (stack.sh asks for them); '
+                         'by default random ones are generated')
+    pw.add_argument('--passwords-from', metavar='LOCAL_CONF',
+                    help='take the passwords from this local.conf (the '
+                         'controller\'s, for a backup node)')
     out = p.add_mutually_exclusive_group()
     out.add_argument('-o', '--output', default='local.conf', metavar='PATH',
                      help='file to write, mode 0600 (default local.conf)')
@@ -298,13 +391,23 @@ def command(args):
         ceph_repo_key=args.ceph_repo_key, host_ip=args.host_ip,
         branch=args.branch, auth_mode=args.auth_mode,
         plugin_branch=args.plugin_branch, plugin_url=args.plugin_url,
+        role=args.role, service_host=args.service_host,
         tempest=not args.no_tempest)
     errors = validate(opts)
     for err in errors:
         print('error: %s' % err, file=sys.stderr)
     if errors:
         return 2
-    passwords = None if args.no_passwords else generate_passwords()
+    if args.passwords_from:
+        try:
+            passwords = read_passwords(args.passwords_from)
+        except (OSError, ValueError) as e:
+            print('error: %s' % e, file=sys.stderr)
+            return 2
+    elif args.no_passwords:
+        passwords = None
+    else:
+        passwords = generate_passwords()
     text = render(opts, passwords)
     if args.stdout:
         sys.stdout.write(text)
@@ -317,6 +420,8 @@ def command(args):
         return 1
     print('wrote %s (mode 0600), profile %s%s' % (
         args.output, opts.profile,
-        '' if passwords is None else ', passwords generated'),
+        '' if passwords is None else
+        ', passwords from %s' % args.passwords_from if args.passwords_from
+        else ', passwords generated'),
         file=sys.stderr)
     return 0

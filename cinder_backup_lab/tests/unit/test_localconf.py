@@ -173,6 +173,62 @@ class RenderTest(testtools.TestCase):
             plugin_url='/srv/git x'))))
 
 
+class RoleTest(testtools.TestCase):
+    """The separate backup node: a controller and a backup node."""
+
+    def _calls(self, **kw):
+        return _source(localconf.render(
+            _opts(profile='swift', auth_mode='per_user', **kw),
+            localconf.generate_passwords()))
+
+    def _services(self, calls):
+        return ' '.join(c[len('enable_service '):] for c in calls
+                        if c.startswith('enable_service ')).split()
+
+    def test_controller_runs_everything_but_cbak(self):
+        lines = _lines(localconf.render(_opts(
+            role='controller', profile='swift', auth_mode='per_user',
+            host_ip='192.0.2.7')))
+        self.assertEqual(['mysql', 'rabbit', 'key', 'c-api', 'c-vol',
+                          'c-sch', 'tempest'],
+                         self._services(self._calls(role='controller')))
+        self.assertIn('CINDER_BACKUP_LAB_BIND_HOST=192.0.2.7', lines)
+        self.assertIn('CINDER_BACKUP_LAB_BACKUP_ON_SUBNODE=True', lines)
+        self.assertNotIn('CINDER_BACKUP_LAB_REMOTE_CEPH=True', lines)
+
+    def test_backup_node_runs_cbak_on_the_controllers_cluster(self):
+        lines = _lines(localconf.render(_opts(
+            role='backup-node', profile='swift', auth_mode='per_user',
+            host_ip='192.0.2.8', service_host='192.0.2.7')))
+        self.assertEqual(['c-bak'], self._services(self._calls(
+            role='backup-node')))
+        self.assertIn('HOST_IP=192.0.2.8', lines)
+        self.assertIn('SERVICE_HOST=192.0.2.7', lines)
+        self.assertIn('DATABASE_HOST=$SERVICE_HOST', lines)
+        self.assertIn('RABBIT_HOST=$SERVICE_HOST', lines)
+        self.assertIn('CINDER_BACKUP_LAB_REMOTE_CEPH=True', lines)
+        self.assertIn('CINDER_BACKUP_LAB_RGW_HOST=$SERVICE_HOST', lines)
+        # No Tempest there: it runs on the controller.
+        self.assertFalse([x for x in lines if 'TEMPEST_PLUGINS' in x
+                          or x == 'enable_service tempest'])
+
+    def test_single_is_unchanged(self):
+        self.assertEqual(localconf.render(_opts()),
+                         localconf.render(_opts(role='single')))
+
+    def test_what_a_backup_node_cannot_do(self):
+        def errors(**kw):
+            return '\n'.join(localconf.validate(_opts(**kw)))
+        self.assertIn('use profile ceph or swift', errors(role='controller'))
+        self.assertIn('per_user', errors(role='backup-node', profile='swift'))
+        self.assertEqual('', errors(role='backup-node', profile='ceph'))
+        self.assertIn('role backup-node only',
+                      errors(service_host='192.0.2.7'))
+        self.assertIn("role 'subnode'", errors(role='subnode'))
+        self.assertIn('not an IP address', errors(
+            role='backup-node', profile='ceph', service_host='ctl'))
+
+
 class PasswordTest(testtools.TestCase):
 
     def test_generated_passwords_are_random_and_distinct(self):
@@ -316,6 +372,24 @@ class CommandTest(testtools.TestCase):
         self.assertEqual(0, rc)
         self.assertIn('enable_plugin cinder-backup-lab', out)
         self.assertFalse(os.path.exists(self.path))
+
+    def test_passwords_from_the_controllers_local_conf(self):
+        controller = os.path.join(self.dir, 'controller.conf')
+        self.assertEqual(0, self._main('--git-base', MIRROR, '-o',
+                                       controller, '--role', 'controller',
+                                       '--profile', 'swift', '--auth-mode',
+                                       'per_user')[0])
+        rc, _, err = self._main('--git-base', MIRROR, '-o', self.path,
+                                '--role', 'backup-node', '--profile', 'swift',
+                                '--auth-mode', 'per_user',
+                                '--passwords-from', controller)
+        self.assertEqual(0, rc, err)
+        self.assertEqual(localconf.read_passwords(controller),
+                         localconf.read_passwords(self.path))
+        rc, _, err = self._main('--git-base', MIRROR, '--stdout',
+                                '--passwords-from', self.path + '.missing')
+        self.assertEqual(2, rc)
+        self.assertIn('.missing', err)
 
     def test_bad_mirror_is_refused(self):
         rc, out, err = self._main('--git-base', 'https://x;rm', '--stdout')
