@@ -37,6 +37,7 @@
 #                                    /var/tmp/cinder-backup-lab-devstack)
 #   CINDER_BACKUP_LAB_DEVSTACK_KEEP  1: leave the node roots and
 #                                    containers' files after the run
+#   CINDER_BACKUP_LAB_DEVSTACK_RESTACK  0: no unstack/re-stack round (1)
 #   CINDER_BACKUP_LAB_DEVSTACK_RESTACK_REGEX  Tempest regex after the
 #                                    re-stack (default: the export/import
 #                                    test; empty: none)
@@ -57,6 +58,7 @@ PROFILE=${1:-both}
 GIT_MIRROR=${CINDER_BACKUP_LAB_GIT_BASE:-}
 WORK=${CINDER_BACKUP_LAB_DEVSTACK_WORK:-/var/tmp/cinder-backup-lab-devstack}
 KEEP=${CINDER_BACKUP_LAB_DEVSTACK_KEEP:-0}
+RESTACK=${CINDER_BACKUP_LAB_DEVSTACK_RESTACK:-1}
 RESTACK_REGEX=${CINDER_BACKUP_LAB_DEVSTACK_RESTACK_REGEX-CinderBackupLabExportImportTest}
 CONCURRENCY=${CINDER_BACKUP_LAB_DEVSTACK_CONCURRENCY:-2}
 SUITE=bookworm
@@ -291,6 +293,7 @@ stop_nodes() {
 
 cleanup() {
     trap - EXIT INT TERM
+    collect_logs
     stop_nodes
     if [ -n "$SAMPLER_PID" ]; then
         kill "$SAMPLER_PID" 2>/dev/null
@@ -550,6 +553,10 @@ main() {
     log "profile $PROFILE, mirror $GIT_MIRROR, work dir $WORK"
     check phase "root (debootstrap, cached)" build_base || return 1
     prepare_git
+    if [ "$PROFILE" = multinode ]; then
+        main_multinode
+        return
+    fi
     check phase "boot node" prepare_and_boot controller || return 1
     # shellcheck disable=SC2046
     check phase "local.conf" render_localconf controller "$WORK/local.conf" $(localconf_args) || return 1
@@ -559,14 +566,76 @@ main() {
     check phase "tempest" tempest controller CinderBackupLab
     FIRST_TEMPEST=$TEMPEST_SUMMARY
     check phase "unstack.sh" devstack controller unstack.sh
-    check phase "stack.sh (re-stack)" devstack controller stack.sh || return 1
-    if [ -n "$RESTACK_REGEX" ]; then
-        check phase "tempest after re-stack" tempest controller "$RESTACK_REGEX"
+    if [ "$RESTACK" = 1 ]; then
+        check phase "stack.sh (re-stack)" devstack controller stack.sh || return 1
+        if [ -n "$RESTACK_REGEX" ]; then
+            check phase "tempest after re-stack" tempest controller "$RESTACK_REGEX"
+        fi
     fi
     check record_lab_files controller
     check phase "clean.sh" devstack controller clean.sh
     check phase "nothing left" check_clean controller
     echo "Tempest ($PROFILE): $FIRST_TEMPEST"
+}
+
+# The separate backup node, as the Zuul job cinder-backup-lab-multinode:
+# DevStack on the controller (Ceph, RGW, everything but c-bak), the
+# controller's /etc/ceph copied to the backup node
+# (sync-controller-ceph-conf-and-keys), DevStack on the backup node
+# (c-bak alone, the controller's cluster), Tempest on the controller.
+# Both nodes share the host's network, so the backup node reaches the
+# controller's services on 127.0.0.1.
+main_multinode() {
+    check phase "boot nodes" boot_two_nodes || return 1
+    check phase "local.conf" render_two_localconfs || return 1
+    check phase "stack.sh (controller)" devstack controller stack.sh || return 1
+    check phase "sync /etc/ceph" sync_ceph_conf controller subnode || return 1
+    check phase "stack.sh (backup node)" devstack subnode stack.sh || return 1
+    check phase "tempest" tempest controller CinderBackupLab
+    FIRST_TEMPEST=$TEMPEST_SUMMARY
+    check phase "unstack.sh (backup node)" devstack subnode unstack.sh
+    check phase "unstack.sh (controller)" devstack controller unstack.sh
+    check record_lab_files controller
+    check phase "clean.sh (backup node)" devstack subnode clean.sh
+    check phase "clean.sh (controller)" devstack controller clean.sh
+    check phase "nothing left" check_clean controller
+    echo "Tempest ($PROFILE): $FIRST_TEMPEST"
+}
+
+boot_two_nodes() {
+    prepare_and_boot controller && prepare_and_boot subnode
+}
+
+render_two_localconfs() {
+    # shellcheck disable=SC2046
+    render_localconf controller "$WORK/local.conf" $(localconf_args) \
+        --role controller || return 1
+    # shellcheck disable=SC2046
+    render_localconf subnode "$WORK/local-subnode.conf" $(localconf_args) \
+        --role backup-node --passwords-from "$WORK/local.conf"
+}
+
+# sync_ceph_conf FROM TO: the controller's ceph.conf and keyrings, modes
+# and owners kept (the stack user has the same uid on both nodes).
+sync_ceph_conf() {
+    in_node "$2" mkdir -p /etc/ceph
+    in_node "$1" tar -C /etc/ceph -cf - . | in_node "$2" tar -C /etc/ceph -xpf -
+    in_node "$2" ls -l /etc/ceph | sed 's/^/    /'
+}
+
+# The journal of the DevStack units and the lab's own logs, kept in the
+# work dir's logs before the nodes go.
+collect_logs() {
+    local name
+    for name in "${NODES[@]}"; do
+        kill -0 "${NSPAWN_PID[$name]}" 2>/dev/null || continue
+        in_node "$name" journalctl --no-pager -o short-precise -u 'devstack@*' \
+            > "$WORK/logs/$name-journal.txt" 2>&1
+        if [ -d "$WORK/nodes/$name$DEST/data/cinder-backup-lab/log" ]; then
+            rm -rf "$WORK/logs/$name-lab-log"
+            cp -a "$WORK/nodes/$name$DEST/data/cinder-backup-lab/log" "$WORK/logs/$name-lab-log"
+        fi
+    done
 }
 
 prepare_and_boot() {
