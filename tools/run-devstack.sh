@@ -433,6 +433,16 @@ devstack() {
     return "$rc"
 }
 
+# What DevStack installed (from the mirror's master) next to what the
+# standalone lab pins (constraints/upper-constraints.txt).
+versions() {
+    local node=$1
+    echo "    DevStack ($node): $(in_node "$node" sh -c "$DEST/data/venv/bin/pip list 2>/dev/null \
+        | awk 'tolower(\$1) ~ /^(cinder|keystone)\$/ {printf \"%s %s  \", \$1, \$2}'; \
+        $DEST/tempest/.tox/tempest/bin/pip list 2>/dev/null | awk '\$1 == \"tempest\" {print \$1, \$2}'")"
+    echo "    standalone lab pins: $(grep -E '^(cinder|keystone|tempest)==' "$REPO_DIR/constraints/upper-constraints.txt" | tr '\n' ' ')"
+}
+
 # tempest NODE REGEX: what run-tempest does: tox -e all as the tempest
 # user in DevStack's Tempest checkout, with the constraints DevStack used.
 tempest() {
@@ -563,6 +573,7 @@ main() {
     if ! check phase "stack.sh" devstack controller stack.sh; then
         return 1
     fi
+    versions controller
     check phase "tempest" tempest controller CinderBackupLab
     FIRST_TEMPEST=$TEMPEST_SUMMARY
     check phase "unstack.sh" devstack controller unstack.sh
@@ -591,6 +602,7 @@ main_multinode() {
     check phase "stack.sh (controller)" devstack controller stack.sh || return 1
     check phase "sync /etc/ceph" sync_ceph_conf controller subnode || return 1
     check phase "stack.sh (backup node)" devstack subnode stack.sh || return 1
+    versions controller
     check phase "tempest" tempest controller CinderBackupLab
     FIRST_TEMPEST=$TEMPEST_SUMMARY
     check phase "unstack.sh (backup node)" devstack subnode unstack.sh
