@@ -226,12 +226,21 @@ prepare_node() {
 # wait for its systemd.
 boot_node() {
     local name=$1 root=$WORK/nodes/$1
-    local binds=(--bind-ro="$WORK/git" --bind="$WORK/cache/apt-archives:/var/cache/apt/archives")
+    # Downloads are cached in the work dir across runs: apt's archives,
+    # pip's cache of root (DevStack's pip_install) and of the stack user
+    # (Tempest's tox).
+    local binds=(--bind-ro="$WORK/git"
+        --bind="$WORK/cache/apt-archives:/var/cache/apt/archives"
+        --bind="$WORK/cache/pip-root:/root/.cache/pip"
+        --bind="$WORK/cache/pip-stack:$DEST/.cache/pip")
     local real
     for real in "${MIRROR_REAL[@]}"; do
         binds+=(--bind-ro="$real")
     done
-    mkdir -p "$WORK/cache/apt-archives/partial"
+    mkdir -p "$WORK/cache/apt-archives/partial" "$WORK/cache/pip-root" \
+        "$WORK/cache/pip-stack" "$root/root/.cache/pip" "$root$DEST/.cache/pip"
+    chown "$(chroot "$root" id -u stack):$(chroot "$root" id -g stack)" \
+        "$WORK/cache/pip-stack" "$root$DEST/.cache" "$root$DEST/.cache/pip"
     systemd-nspawn --quiet --register=no --keep-unit -D "$root" \
         --machine="cbl-$name" "${binds[@]}" --boot \
         > "$WORK/logs/$name-console.log" 2>&1 < /dev/null &
