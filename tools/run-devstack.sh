@@ -383,7 +383,7 @@ EOF
 # peak FIELD START END: the highest sample (MiB) of a column in a window.
 peak() {
     awk -v c="$1" -v s="$2" -v e="$3" '$1 >= s && $1 <= e + 5 && $c > m {m = $c}
-        END {printf "%.1f", m / 1048576}' "$WORK/logs/memory.tsv"
+        END {printf "%.0f", m / 1024}' "$WORK/logs/memory.tsv"
 }
 
 # phase NAME CMD...: run a step, time it, record its peaks.
@@ -499,8 +499,11 @@ record_lab_files() {
 
 # Nothing of the plugin after clean.sh: no Ceph/RGW daemon, no Ceph or
 # RGW port (the cluster, its pools, cephx keys and RGW users and buckets
-# lived in the state dir), no file the plugin wrote, no devstack@ unit of
-# its c-bak, no lab state.
+# lived in the state dir), no ceph.conf or keyring in /etc/ceph, none of
+# the files the plugin had written, no unit of the plugin's c-bak still
+# loaded, no lab state. What the Ceph packages themselves install and
+# start (/etc/ceph/rbdmap, ceph*.target, ceph-crash.service) is listed,
+# not counted: DevStack leaves packages installed.
 check_clean() {
     local node=$1 left=""
     local procs
@@ -512,11 +515,12 @@ check_clean() {
             left="$left file $f;"
         fi
     done
-    if in_node "$node" sh -c 'ls /etc/ceph/ 2>/dev/null | grep -q .'; then
-        left="$left /etc/ceph not empty: $(in_node "$node" ls /etc/ceph | tr '\n' ' ');"
-    fi
+    local ceph_files
+    ceph_files=$(in_node "$node" sh -c 'ls /etc/ceph 2>/dev/null | grep -E "^ceph\.conf$|\.keyring$"')
+    [ -z "$ceph_files" ] || left="$left /etc/ceph: $ceph_files;"
     local units
-    units=$(in_node "$node" systemctl list-units --all --no-legend 'devstack@c-bak-swift*' 'ceph*' 2>/dev/null | grep -v '^\s*$')
+    units=$(in_node "$node" systemctl list-units --all --no-legend --plain 'devstack@c-bak-swift*' 2>/dev/null \
+        | awk '$2 != "not-found" || $3 == "active"')
     [ -z "$units" ] || left="$left units: $units;"
     local port
     for port in 3300 6789 8080; do
@@ -524,11 +528,15 @@ check_clean() {
             left="$left port $port listening;"
         fi
     done
+    echo "    from the Ceph packages (not counted): $(in_node "$node" sh -c \
+        'ls /etc/ceph; systemctl list-units --no-legend --plain "ceph*" | cut -d" " -f1' | tr '\n' ' ')"
+    echo "    devstack@ units systemd still remembers: $(in_node "$node" systemctl list-units --all \
+        --no-legend --plain 'devstack@*' | awk '{print $1 "=" $2 "/" $4}' | tr '\n' ' ')"
     if [ -n "$left" ]; then
         echo "    left after clean.sh:$left"
         return 1
     fi
-    echo "    nothing of the plugin left (no Ceph/RGW process or port, none of the files above, no units)"
+    echo "    nothing of the plugin left (no Ceph/RGW process or port, no ceph.conf or keyring, none of the files above, no unit)"
 }
 
 # -- profiles ---------------------------------------------------------------------
