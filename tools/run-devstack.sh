@@ -347,8 +347,9 @@ prepare_git() {
 
 # -- memory -------------------------------------------------------------------
 
-# Every 5 s: host memory in use, and the summed RSS of the nodes'
-# processes (those in a PID namespace other than the host's).
+# Every 5 s: host memory in use (other work on the host included), and
+# the summed PSS of the nodes' processes (those in a PID namespace other
+# than the host's).
 start_sampler() {
     python3 - "$WORK/logs/memory.tsv" > /dev/null 2>&1 <<'EOF' &
 import os, sys, time
@@ -368,9 +369,10 @@ while True:
         try:
             if os.readlink('/proc/%s/ns/pid' % pid) == host_ns:
                 continue
-            with open('/proc/%s/status' % pid) as f:
+            # PSS: shared pages (forked workers, libraries) counted once.
+            with open('/proc/%s/smaps_rollup' % pid) as f:
                 for line in f:
-                    if line.startswith('VmRSS:'):
+                    if line.startswith('Pss:'):
                         rss += int(line.split()[1])
         except OSError:
             pass
@@ -552,7 +554,7 @@ localconf_args() {
 
 report() {
     echo
-    printf '%-28s %8s %14s %16s %s\n' phase "wall s" "host used GiB" "nodes RSS GiB" result
+    printf '%-28s %8s %14s %16s %s\n' phase "wall s" "host used GiB" "nodes PSS GiB" result
     local p name secs used rss rc
     for p in "${PHASES[@]}"; do
         IFS='|' read -r name secs used rss rc <<< "$p"
@@ -561,7 +563,7 @@ report() {
             "$(awk -v m="$rss" 'BEGIN {printf "%.2f", m / 1024}')" \
             "$([ "$rc" = 0 ] && echo ok || echo FAILED)"
     done
-    echo "peak memory over the run: host used $(awk '{if ($2 > m) m = $2} END {printf "%.2f", m / 1048576}' "$WORK/logs/memory.tsv") GiB, nodes' RSS $(awk '{if ($3 > m) m = $3} END {printf "%.2f", m / 1048576}' "$WORK/logs/memory.tsv") GiB"
+    echo "peak memory over the run: host used $(awk '{if ($2 > m) m = $2} END {printf "%.2f", m / 1048576}' "$WORK/logs/memory.tsv") GiB, nodes' PSS $(awk '{if ($3 > m) m = $3} END {printf "%.2f", m / 1048576}' "$WORK/logs/memory.tsv") GiB"
     echo "logs: $WORK/logs"
     echo "$passed passed, $failed failed"
 }
