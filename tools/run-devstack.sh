@@ -72,6 +72,8 @@ lsb-release curl procps psmisc iptables kmod locales gnupg ca-certificates"
 # Keystone and c-api directly, Ceph mons, RGW.
 DEVSTACK_PORTS="3306 5672 4369 25672 11211 80 443 5000 8776 3300 6789 8080"
 DEST=/opt/stack
+# The backup node's idle Apache (multinode; see share_network_with_controller).
+SUBNODE_APACHE_PORT=18099
 
 passed=0
 failed=0
@@ -126,6 +128,9 @@ preflight() {
             busy="$busy $port"
         fi
     done
+    if [ "$PROFILE" = multinode ] && ss -H -ltn "sport = :$SUBNODE_APACHE_PORT" | grep -q .; then
+        busy="$busy $SUBNODE_APACHE_PORT"
+    fi
     [ -z "$busy" ] || die "ports in use on this host:$busy (a running standalone lab?); DevStack needs them free. Nothing was touched."
 }
 
@@ -217,9 +222,29 @@ prepare_node() {
         chmod 0755 $DEST
         git config --system --add safe.directory '*'
     " || die "preparing node $name failed"
+    if [ "$name" != controller ]; then
+        share_network_with_controller "$root"
+    fi
     git clone -q "$GIT_BASE_URL/openstack/devstack.git" "$root$DEST/devstack" \
         || die "cloning devstack from the mirror failed"
     chroot "$root" chown -R stack:stack "$DEST/devstack"
+}
+
+# share_network_with_controller ROOT: the nodes share the host's network,
+# and DevStack installs and restarts Apache on every node (stack.sh's
+# install_apache_uwsgi), also on a node that runs c-bak alone: there it
+# would collide with the controller's Apache on port 80. Apache is
+# installed beforehand (not started) and listens on loopback port
+# $SUBNODE_APACHE_PORT instead; nothing on the backup node uses it.
+share_network_with_controller() {
+    local root=$1
+    printf '#!/bin/sh\nexit 101\n' > "$root/usr/sbin/policy-rc.d"
+    chmod 0755 "$root/usr/sbin/policy-rc.d"
+    chroot "$root" /bin/sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q apache2' \
+        >> "$WORK/logs/subnode-apache.log" 2>&1 || die "installing apache2 on the backup node failed"
+    rm -f "$root/usr/sbin/policy-rc.d"
+    printf '# run-devstack.sh: the controller has port 80 (shared network)\nListen 127.0.0.1:%s\n' \
+        "$SUBNODE_APACHE_PORT" > "$root/etc/apache2/ports.conf"
 }
 
 # boot_node NAME: boot its root with systemd-nspawn in the background and
