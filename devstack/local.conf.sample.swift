@@ -28,14 +28,24 @@ VERSION=master
 KEYSTONE_BRANCH=$VERSION
 CINDER_BRANCH=$VERSION
 REQUIREMENTS_BRANCH=$VERSION
+# Tempest's venv takes its constraints from the requirements
+# checkout (from GIT_BASE); the default downloads them.
+TEMPEST_VENV_UPPER_CONSTRAINTS=$DEST/requirements/upper-constraints.txt
+# Keystone and Cinder only: no images to download, no Nova to
+# share memory pages for, and a small database.
+DOWNLOAD_DEFAULT_IMAGES=False
+ENABLE_KSM=False
+MYSQL_REDUCE_MEMORY=True
 
 # A minimal Cinder cloud: database, messaging, Keystone
 # and Cinder with its backup service.
 disable_all_services
 enable_service mysql rabbit key
 enable_service c-api c-vol c-sch c-bak
-# Writes the tempest.conf "tox -e tempest" runs with.
+# Writes the tempest.conf "tox -e tempest" runs with, and
+# installs this plugin's tests into DevStack's Tempest venv.
 enable_service tempest
+TEMPEST_PLUGINS=$DEST/cinder-backup-lab
 
 # cinder-backup-lab (all variables: devstack/README.md)
 CINDER_BACKUP_LAB_PROFILE=swift
@@ -43,5 +53,6 @@ CINDER_BACKUP_LAB_SWIFT_AUTH_MODE=single_user
 # Ceph packages come from the distribution; for a repository mirror:
 #CINDER_BACKUP_LAB_CEPH_INSTALL_SOURCE=repo
 #CINDER_BACKUP_LAB_CEPH_REPO_URL=https://mirror.example.org/ceph/debian-reef
-# Last: it needs GIT_BASE above.
-enable_plugin cinder-backup-lab $GIT_BASE/x/cinder-backup-lab
+# Last: it needs GIT_BASE above. The branch is this repository's
+# (enable_plugin defaults to master).
+enable_plugin cinder-backup-lab $GIT_BASE/x/cinder-backup-lab main

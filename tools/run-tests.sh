@@ -5,7 +5,10 @@
 #      Keystone, Cinder with two c-bak), the integration tests against it,
 #      the seed workflow demo, upstream Tempest's backup tests, this
 #      project's Tempest plugin at concurrency 2, and a leftovers check,
-#   3. the lifecycle tests (down/up keeps data, clean leaves nothing).
+#   3. the lifecycle tests (down/up keeps data, clean leaves nothing),
+#   4. with CINDER_BACKUP_LAB_GIT_BASE set (a git mirror, see
+#      tools/run-devstack.sh): a real DevStack with the plugin, Tempest,
+#      re-stack and clean; skipped, and said so, otherwise.
 # Ends with one "N passed, N failed" line; exits non-zero on any failure.
 set -uo pipefail
 
@@ -87,7 +90,19 @@ lint check-uuid check-uuid --package tempest_plugin
 lint bashate bash -c "bash tools/shell-files.sh | xargs -0 -r bashate -i E006"
 ensure_shellcheck
 lint shellcheck bash -c "bash tools/shell-files.sh | xargs -0 -r shellcheck -x"
+# zuul.d/ through Zuul's own config schemas (tox -e zuul-config).
+lint zuul-config tox -e zuul-config
 
+# With a git mirror, a DevStack tree for the unit test that compares the
+# DevStack stand-in with DevStack's own functions (it skips, saying so,
+# without one).
+if [ -n "${CINDER_BACKUP_LAB_GIT_BASE:-}" ] && [ -z "${CINDER_BACKUP_LAB_DEVSTACK_DIR:-}" ]; then
+    devstack_tree=$(mktemp -d /var/tmp/cbl-devstack-tree.XXXXXX)
+    trap 'rm -rf "$devstack_tree"' EXIT
+    if git clone -q "$CINDER_BACKUP_LAB_GIT_BASE/openstack/devstack.git" "$devstack_tree/devstack"; then
+        export CINDER_BACKUP_LAB_DEVSTACK_DIR=$devstack_tree/devstack
+    fi
+fi
 run_suite unit cinder_backup_lab/tests/unit 2
 
 echo "=== cinder-backup-lab up"
@@ -116,6 +131,23 @@ run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
 lint leftovers cinder-backup-lab leftovers
 
 run_suite lifecycle cinder_backup_lab/tests/lifecycle 1
+
+# The DevStack plugin under a real DevStack. DevStack is not on any
+# package registry: it needs a git mirror, given in
+# CINDER_BACKUP_LAB_GIT_BASE. It runs last, when the lab above is gone
+# (clean), because the DevStack node uses the same default ports.
+if [ -n "${CINDER_BACKUP_LAB_GIT_BASE:-}" ]; then
+    echo "=== devstack $(date -u +%H:%M:%S)"
+    devstack_log=$report_dir/devstack.log
+    bash tools/run-devstack.sh "${CINDER_BACKUP_LAB_DEVSTACK_PROFILE:-both}" 2>&1 | tee "$devstack_log"
+    dp=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $1}' "$devstack_log" | tail -1)
+    df=$(awk '/^[0-9]+ passed, [0-9]+ failed$/ {print $3}' "$devstack_log" | tail -1)
+    passed=$(( passed + ${dp:-0} ))
+    failed=$(( failed + ${df:-1} ))
+else
+    echo "=== devstack: SKIPPED (no git mirror: set CINDER_BACKUP_LAB_GIT_BASE to run a real DevStack with the plugin, see tools/run-devstack.sh)"
+    skipped=$(( skipped + 1 ))
+fi
 
 echo
 echo "expected failures (known upstream Cinder bugs, counted as passed): $xfailed"

@@ -38,12 +38,18 @@ from cinder_backup_lab import config
 PLUGIN_NAME = 'cinder-backup-lab'
 # Path of this repository under GIT_BASE.
 PLUGIN_REPO_PATH = 'x/cinder-backup-lab'
+# This repository's development branch; enable_plugin's default is master.
+PLUGIN_BRANCH = 'main'
 PASSWORD_VARS = ('ADMIN_PASSWORD', 'DATABASE_PASSWORD', 'RABBIT_PASSWORD',
                  'SERVICE_PASSWORD')
 # The operator workflow's services, plus tempest so that DevStack writes the
 # tempest.conf that "tox -e tempest" uses.
 BASE_SERVICES = ('mysql', 'rabbit', 'key')
 CINDER_SERVICES = ('c-api', 'c-vol', 'c-sch', 'c-bak')
+# single: one node runs everything; controller and backup-node: the
+# separate backup node (c-bak alone on a second node, reaching the
+# controller's database, messaging, Keystone, Ceph and RGW).
+ROLES = ('single', 'controller', 'backup-node')
 
 # Values are written unquoted into a file bash sources: allow only
 # characters that mean nothing to the shell.
@@ -65,7 +71,11 @@ class LocalConfOptions:
     host_ip: str = '127.0.0.1'
     branch: str = 'master'
     auth_mode: str = 'single_user'
-    plugin_branch: str | None = None
+    plugin_branch: str = PLUGIN_BRANCH
+    plugin_url: str | None = None
+    role: str = 'single'
+    # The controller's address, for role backup-node (default host_ip).
+    service_host: str | None = None
     tempest: bool = True
     dest: str = '/opt/stack'
 
@@ -99,19 +109,37 @@ def validate(opts):
     if opts.ceph_repo is not None:
         errors += _url_errors('Ceph repository', opts.ceph_repo,
                               _HTTP_SCHEMES)
+    if opts.plugin_url is not None:
+        errors += _url_errors('plugin URL', opts.plugin_url, _GIT_SCHEMES)
     if opts.ceph_repo_key is not None:
         if opts.ceph_repo is None:
             errors.append('a Ceph repository key needs a Ceph repository '
                           'URL too')
         errors += _url_errors('Ceph repository key', opts.ceph_repo_key,
                               _HTTP_SCHEMES)
-    try:
-        ipaddress.ip_address(opts.host_ip)
-    except ValueError:
-        errors.append('host IP %r is not an IP address' % opts.host_ip)
+    for name, value in (('host IP', opts.host_ip),
+                        ('service host', opts.service_host)):
+        if value is None:
+            continue
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            errors.append('%s %r is not an IP address' % (name, value))
+    if opts.role not in ROLES:
+        errors.append('role %r: use one of %s' % (opts.role, ', '.join(ROLES)))
+    elif opts.role != 'single':
+        if opts.profile == 'both':
+            errors.append('role %s: use profile ceph or swift (one c-bak, '
+                          'on the backup node)' % opts.role)
+        if opts.profile == 'swift' and opts.auth_mode != 'per_user':
+            errors.append('role %s: the backup node needs auth mode '
+                          'per_user (in single_user the Swift key stays '
+                          'on the controller)' % opts.role)
+    if opts.service_host is not None and opts.role != 'backup-node':
+        errors.append('a service host is for role backup-node only')
     for name, value in (('branch', opts.branch),
                         ('plugin branch', opts.plugin_branch)):
-        if value is not None and not _BRANCH.match(value):
+        if not _BRANCH.match(value or ''):
             errors.append('%s %r: use letters, digits and ._/- only'
                           % (name, value))
     if not opts.dest.startswith('/') or not _SHELL_SAFE.match(opts.dest):
@@ -176,10 +204,18 @@ def render(opts, passwords=None):
         out.append('# Passwords: unset here, stack.sh asks for them and keeps '
                    'them in .localrc.password.')
         out += ['#%s=' % n for n in PASSWORD_VARS]
+    out += ['', 'HOST_IP=%s' % opts.host_ip]
+    if opts.role == 'backup-node':
+        out += [
+            '# The controller runs the database, messaging, Keystone,',
+            '# c-api, c-sch, c-vol, Ceph and RGW.',
+            'SERVICE_HOST=%s' % (opts.service_host or opts.host_ip),
+            'DATABASE_HOST=$SERVICE_HOST',
+            'RABBIT_HOST=$SERVICE_HOST',
+        ]
+    else:
+        out.append('SERVICE_HOST=$HOST_IP')
     out += [
-        '',
-        'HOST_IP=%s' % opts.host_ip,
-        'SERVICE_HOST=$HOST_IP',
         'REGION_NAME=RegionOne',
         '',
         'DEST=%s' % opts.dest,
@@ -190,20 +226,67 @@ def render(opts, passwords=None):
         'KEYSTONE_BRANCH=$VERSION',
         'CINDER_BRANCH=$VERSION',
         'REQUIREMENTS_BRANCH=$VERSION',
+        '# Tempest\'s venv takes its constraints from the requirements',
+        '# checkout (from GIT_BASE); the default downloads them.',
+        'TEMPEST_VENV_UPPER_CONSTRAINTS=$DEST/requirements/'
+        'upper-constraints.txt',
+        '# Keystone and Cinder only: no images to download, no Nova to',
+        '# share memory pages for, and a small database.',
+        'DOWNLOAD_DEFAULT_IMAGES=False',
+        'ENABLE_KSM=False',
+        'MYSQL_REDUCE_MEMORY=True',
         '',
-        '# A minimal Cinder cloud: database, messaging, Keystone',
-        '# and Cinder with its backup service.',
-        'disable_all_services',
-        'enable_service %s' % ' '.join(BASE_SERVICES),
-        'enable_service %s' % ' '.join(CINDER_SERVICES),
     ]
-    if opts.tempest:
-        out.append('# Writes the tempest.conf "tox -e tempest" runs with.')
-        out.append('enable_service tempest')
+    if opts.role == 'backup-node':
+        out += [
+            '# The separate backup node: c-bak only.',
+            'disable_all_services',
+            'enable_service c-bak',
+        ]
+    elif opts.role == 'controller':
+        out += [
+            '# A minimal Cinder cloud without c-bak, which runs on the',
+            '# backup node.',
+            'disable_all_services',
+            'enable_service %s' % ' '.join(BASE_SERVICES),
+            'enable_service %s' % ' '.join(
+                s for s in CINDER_SERVICES if s != 'c-bak'),
+        ]
+    else:
+        out += [
+            '# A minimal Cinder cloud: database, messaging, Keystone',
+            '# and Cinder with its backup service.',
+            'disable_all_services',
+            'enable_service %s' % ' '.join(BASE_SERVICES),
+            'enable_service %s' % ' '.join(CINDER_SERVICES),
+        ]
+    if opts.tempest and opts.role != 'backup-node':
+        out += [
+            '# Writes the tempest.conf "tox -e tempest" runs with, and',
+            '# installs this plugin\'s tests into DevStack\'s Tempest venv.',
+            'enable_service tempest',
+            'TEMPEST_PLUGINS=$DEST/%s' % PLUGIN_NAME,
+        ]
     out += ['', '# cinder-backup-lab (all variables: devstack/README.md)',
             'CINDER_BACKUP_LAB_PROFILE=%s' % opts.profile]
     if opts.profile != 'ceph':
         out.append('CINDER_BACKUP_LAB_SWIFT_AUTH_MODE=%s' % opts.auth_mode)
+    if opts.role == 'controller':
+        out += [
+            '# Ceph and RGW listen where the backup node reaches them; '
+            'Tempest',
+            '# is told backups are available (c-bak is on the backup node).',
+            'CINDER_BACKUP_LAB_BIND_HOST=%s' % opts.host_ip,
+            'CINDER_BACKUP_LAB_BACKUP_ON_SUBNODE=True',
+        ]
+    elif opts.role == 'backup-node':
+        out += [
+            '# The controller\'s cluster: its /etc/ceph (ceph.conf and '
+            'keyrings)',
+            '# must be copied here before stack.sh.',
+            'CINDER_BACKUP_LAB_REMOTE_CEPH=True',
+            'CINDER_BACKUP_LAB_RGW_HOST=$SERVICE_HOST',
+        ]
     if opts.ceph_repo is not None:
         out += [
             '# Ceph packages from a repository mirror instead of the '
@@ -222,11 +305,29 @@ def render(opts, passwords=None):
             '#CINDER_BACKUP_LAB_CEPH_REPO_URL='
             'https://mirror.example.org/ceph/debian-reef',
         ]
-    enable = 'enable_plugin %s $GIT_BASE/%s' % (PLUGIN_NAME, PLUGIN_REPO_PATH)
-    if opts.plugin_branch:
-        enable += ' %s' % opts.plugin_branch
-    out += ['# Last: it needs GIT_BASE above.', enable]
+    url = opts.plugin_url or '$GIT_BASE/%s' % PLUGIN_REPO_PATH
+    enable = 'enable_plugin %s %s %s' % (PLUGIN_NAME, url, opts.plugin_branch)
+    out += ['# Last: it needs GIT_BASE above. The branch is this '
+            'repository\'s', '# (enable_plugin defaults to master).',
+            enable]
     return '\n'.join(out) + '\n'
+
+
+def read_passwords(path):
+    """The password variables set in an existing local.conf.
+
+    A backup node must use the controller's passwords.
+    """
+    found = {}
+    with open(path) as f:
+        for line in f:
+            name, sep, value = line.strip().partition('=')
+            if sep and name in PASSWORD_VARS and value:
+                found[name] = value
+    missing = [n for n in PASSWORD_VARS if n not in found]
+    if missing:
+        raise ValueError('%s does not set %s' % (path, ', '.join(missing)))
+    return found
 
 
 def write(path, text, force=False):
@@ -263,12 +364,26 @@ def add_parser(subparsers):
                    help='HOST_IP (default 127.0.0.1)')
     p.add_argument('--branch', default='master',
                    help='branch of the OpenStack projects (default master)')
-    p.add_argument('--plugin-branch', help='branch of this plugin')
+    p.add_argument('--plugin-branch', default=PLUGIN_BRANCH,
+                   help='branch of this plugin (default %s)' % PLUGIN_BRANCH)
+    p.add_argument('--plugin-url', metavar='URL',
+                   help='git URL of this plugin (default: '
+                        '$GIT_BASE/%s)' % PLUGIN_REPO_PATH)
     p.add_argument('--no-tempest', action='store_true',
                    help='do not enable tempest')
-    p.add_argument('--no-passwords', action='store_true',
-                   help='leave passwords unset (stack.sh asks for them); '
-                        'by default random ones are generated')
+    p.add_argument('--role', default='single', choices=ROLES,
+                   help='single (default): one node; controller or '
+                        'backup-node: c-bak alone on a second node')
+    p.add_argument('--service-host', metavar='IP',
+                   help='backup-node: the controller\'s address '
+                        '(default: --host-ip)')
+    pw = p.add_mutually_exclusive_group()
+    pw.add_argument('--no-passwords', action='store_true',
+                    help='leave passwords unset (stack.sh asks for them); '
+                         'by default random ones are generated')
+    pw.add_argument('--passwords-from', metavar='LOCAL_CONF',
+                    help='take the passwords from this local.conf (the '
+                         'controller\'s, for a backup node)')
     out = p.add_mutually_exclusive_group()
     out.add_argument('-o', '--output', default='local.conf', metavar='PATH',
                      help='file to write, mode 0600 (default local.conf)')
@@ -286,13 +401,24 @@ def command(args):
         pip_index=args.pip_index, ceph_repo=args.ceph_repo,
         ceph_repo_key=args.ceph_repo_key, host_ip=args.host_ip,
         branch=args.branch, auth_mode=args.auth_mode,
-        plugin_branch=args.plugin_branch, tempest=not args.no_tempest)
+        plugin_branch=args.plugin_branch, plugin_url=args.plugin_url,
+        role=args.role, service_host=args.service_host,
+        tempest=not args.no_tempest)
     errors = validate(opts)
     for err in errors:
         print('error: %s' % err, file=sys.stderr)
     if errors:
         return 2
-    passwords = None if args.no_passwords else generate_passwords()
+    if args.passwords_from:
+        try:
+            passwords = read_passwords(args.passwords_from)
+        except (OSError, ValueError) as e:
+            print('error: %s' % e, file=sys.stderr)
+            return 2
+    elif args.no_passwords:
+        passwords = None
+    else:
+        passwords = generate_passwords()
     text = render(opts, passwords)
     if args.stdout:
         sys.stdout.write(text)
@@ -305,6 +431,8 @@ def command(args):
         return 1
     print('wrote %s (mode 0600), profile %s%s' % (
         args.output, opts.profile,
-        '' if passwords is None else ', passwords generated'),
+        '' if passwords is None else
+        ', passwords from %s' % args.passwords_from if args.passwords_from
+        else ', passwords generated'),
         file=sys.stderr)
     return 0

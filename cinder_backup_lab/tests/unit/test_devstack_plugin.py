@@ -98,6 +98,9 @@ class PluginTestCase(testtools.TestCase):
 
     def setUp(self):
         super(PluginTestCase, self).setUp()
+        self._new_root()
+
+    def _new_root(self):
         self.root = tempfile.mkdtemp(prefix='cbl-devstack-')
         self.addCleanup(shutil.rmtree, self.root, True)
         for d in ('etc/cinder', 'tempest/etc', 'data', 'logs'):
@@ -106,6 +109,29 @@ class PluginTestCase(testtools.TestCase):
         self.tempest_conf = os.path.join(self.root, 'tempest/etc/tempest.conf')
         self.lab_conf_dir = os.path.join(self.root, 'etc/cinder-backup-lab')
         self.lab_conf = os.path.join(self.lab_conf_dir, 'lab.conf')
+        self._fake_tempest_venv()
+
+    def _fake_tempest_venv(self):
+        """DevStack's Tempest venv and the distro's bindings, as files.
+
+        The venv's python3 is a stand-in that answers the one question
+        the plugin asks it (purelib and extension suffix).
+        """
+        self.tempest_venv = os.path.join(self.root, 'tempest/.tox/tempest')
+        self.purelib = os.path.join(self.tempest_venv,
+                                    'lib/python3/site-packages')
+        self.dist_packages = os.path.join(self.root, 'dist-packages')
+        os.makedirs(os.path.join(self.tempest_venv, 'bin'))
+        os.makedirs(self.purelib)
+        os.makedirs(self.dist_packages)
+        python = os.path.join(self.tempest_venv, 'bin/python3')
+        with open(python, 'w') as f:
+            f.write('#!/bin/sh\necho "%s .cpython-3x-standin.so"\n'
+                    % self.purelib)
+        os.chmod(python, 0o755)
+        for module in ('rados', 'rbd'):
+            open(os.path.join(self.dist_packages,
+                              module + '.cpython-3x-standin.so'), 'w').close()
 
     def env(self, **overrides):
         env = {
@@ -126,6 +152,10 @@ class PluginTestCase(testtools.TestCase):
             'CINDER_CONF': self.cinder_conf,
             'CINDER_BIN_DIR': '/opt/stack/bin',
             'TEMPEST_CONFIG': self.tempest_conf,
+            'TEMPEST_DIR': os.path.join(self.root, 'tempest'),
+            'CINDER_BACKUP_LAB_DISTRO_PYTHON_DIR': self.dist_packages,
+            # No such user here unless a test names one.
+            'CINDER_BACKUP_LAB_TEMPEST_USER': 'cbl-no-such-user',
             'KEYSTONE_SERVICE_URI': 'http://127.0.0.1/identity',
             'SERVICE_PROJECT_NAME': 'service',
             'SERVICE_DOMAIN_NAME': 'Default',
@@ -174,8 +204,13 @@ class InstallPhaseTest(PluginTestCase):
         self.assertOk(run)
         self.assertEqual([[REPO_DIR]], run.calls('setup_develop'))
         self.assertEqual(['check-config', 'up'], run.core_commands())
+        # DevStack installs the Ceph daemons (install_package honours
+        # OFFLINE and apt proxies); the core only checks they are there.
+        self.assertEqual([['ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw']],
+                         run.calls('install_package'))
         conf = _ini(self.lab_conf)
         d = conf['DEFAULT']
+        self.assertEqual('False', d['install_packages'])
         self.assertEqual(os.path.join(self.root, 'data', 'cinder-backup-lab'),
                          d['state_dir'])
         self.assertEqual('both', d['profile'])
@@ -259,6 +294,10 @@ class InstallPhaseTest(PluginTestCase):
             CINDER_BACKUP_LAB_CEPH_REPO_KEY_URL='https://mirror.example.org/k')
         self.assertOk(run)
         ceph = _ini(self.lab_conf)['ceph']
+        # The core writes the repository's apt source, then installs.
+        self.assertEqual([], run.calls('install_package'))
+        self.assertEqual('True',
+                         _ini(self.lab_conf)['DEFAULT']['install_packages'])
         self.assertEqual('repo', ceph['install_source'])
         self.assertEqual('https://mirror.example.org/ceph', ceph['repo_url'])
         self.assertEqual('https://mirror.example.org/k', ceph['repo_key_url'])
@@ -280,6 +319,9 @@ class InstallPhaseTest(PluginTestCase):
         # "up" with [ceph] deploy = false checks the cluster and its
         # pools; nothing is stopped or removed afterwards.
         self.assertEqual(['check-config', 'up'], run.core_commands())
+        # No Ceph daemons on a node that uses a remote cluster (the
+        # client packages come from files/debs).
+        self.assertEqual([], run.calls('install_package'))
         conf = run.lab_conf_at('up')
         self.assertEqual('False', conf['ceph']['deploy'])
         # Cinder reaches RGW on the service host then, which the core
@@ -519,6 +561,71 @@ class TestConfigPhaseTest(PluginTestCase):
         self.assertEqual('swift', conf['volume']['backup_driver'])
         self.assertNotIn('max_microversion', conf['volume'])
 
+    def test_rados_and_rbd_importable_in_tempest_venv(self):
+        run = self.run_phases(*ALL_STACK)
+        self.assertOk(run)
+        links = os.path.join(self.tempest_venv, 'lib/distro-ceph-bindings')
+        for module in ('rados', 'rbd'):
+            name = module + '.cpython-3x-standin.so'
+            self.assertEqual(os.path.join(self.dist_packages, name),
+                             os.readlink(os.path.join(links, name)))
+        pth = os.path.join(self.purelib, 'cinder_backup_lab_ceph_bindings.pth')
+        # Only the two modules' directory, not all of dist-packages.
+        self.assertEqual(links + '\n', _read(pth))
+        # Again on a re-stack: same result.
+        self.assertOk(self.run_phases('stack:test-config'))
+        self.assertEqual(links + '\n', _read(pth))
+
+    def test_missing_bindings_stop_the_stack(self):
+        os.unlink(os.path.join(self.dist_packages,
+                               'rbd.cpython-3x-standin.so'))
+        self.assertDies(self.run_phases(*ALL_STACK), 'python3-rbd')
+
+    def test_missing_tempest_venv_stops_the_stack(self):
+        shutil.rmtree(self.tempest_venv)
+        self.assertDies(self.run_phases(*ALL_STACK), 'no Tempest venv')
+
+    def _probe_keyrings(self):
+        ceph_dir = os.path.join(self.root, 'etc/ceph')
+        os.makedirs(ceph_dir)
+        paths = {}
+        for user in ('cinder', 'cinder-backup', 'cinder-backup-lab-probe'):
+            path = os.path.join(ceph_dir, 'ceph.client.%s.keyring' % user)
+            with open(path, 'w') as f:
+                f.write('[client.%s]\n' % user)
+            os.chmod(path, 0o640)
+            paths[user] = path
+        return paths
+
+    def test_tempest_user_reads_the_probe_keyring_only(self):
+        import grp
+        import pwd
+        if os.getuid() != 0:
+            self.skipTest('changing a file\'s group to another user\'s '
+                          'needs root')
+        user = pwd.getpwnam('nobody')
+        group = grp.getgrgid(user.pw_gid).gr_name
+        keyrings = self._probe_keyrings()
+        run = self.run_phases(*ALL_STACK,
+                              CINDER_BACKUP_LAB_TEMPEST_USER='nobody')
+        self.assertOk(run)
+        probe = os.stat(keyrings['cinder-backup-lab-probe'])
+        self.assertEqual(user.pw_gid, probe.st_gid, group)
+        self.assertEqual(0o640, stat.S_IMODE(probe.st_mode))
+        for name in ('cinder', 'cinder-backup'):
+            self.assertNotEqual(user.pw_gid,
+                                os.stat(keyrings[name]).st_gid, name)
+
+    def test_no_tempest_user_leaves_keyrings_alone(self):
+        keyrings = self._probe_keyrings()
+        before = os.stat(keyrings['cinder-backup-lab-probe'])
+        run = self.run_phases(*ALL_STACK)
+        self.assertOk(run)
+        self.assertEqual([], [c for c in run.calls('sudo')
+                              if c[0] in ('chgrp', 'chmod')])
+        self.assertEqual(before.st_gid,
+                         os.stat(keyrings['cinder-backup-lab-probe']).st_gid)
+
     def test_controller_of_a_backup_subnode(self):
         run = self.run_phases(
             *ALL_STACK, CINDER_BACKUP_LAB_BACKUP_ON_SUBNODE='True',
@@ -543,7 +650,15 @@ class UnstackCleanTest(PluginTestCase):
         run = self.run_phases(*ALL_STACK + ['unstack'])
         self.assertOk(run)
         self.assertEqual('down', run.core_commands()[-1])
-        self.assertIn(['c-bak-swift'], run.calls('stop_process'))
+        # unstack.sh runs this phase before it stops Cinder: the services
+        # that use Ceph are stopped before the cluster goes down.
+        self.assertEqual([['c-bak-swift'], ['c-bak'], ['c-vol']],
+                         run.calls('stop_process'))
+        stops = [i for i, c in enumerate(run.log) if c[0] == 'stop_process']
+        down = [i for i, c in enumerate(run.log)
+                if c[0] == 'sudo' and c[-1] == 'down']
+        self.assertEqual(1, len(down))
+        self.assertLess(max(stops), down[0])
         self.assertTrue(os.path.exists(self.lab_conf))
 
     def test_restack_after_unstack(self):
@@ -570,6 +685,94 @@ class UnstackCleanTest(PluginTestCase):
         self.assertEqual([], run.core)
 
 
+# A DevStack tree (a checkout of openstack/devstack) to compare the
+# stand-in with; tools/run-devstack.sh uses one, and run-tests.sh sets
+# this for the unit tests when it has a mirror.
+DEVSTACK_DIR_VAR = 'CINDER_BACKUP_LAB_DEVSTACK_DIR'
+RECORDED = ('setup_develop', 'pip_install', 'install_package', 'run_process',
+            'stop_process', 'create_service_user', 'get_or_create_service',
+            'get_or_create_endpoint', 'sudo')
+
+
+class RealDevStackFunctionsTest(PluginTestCase):
+    """The stand-in behaves like DevStack's own functions.
+
+    The same phases run twice: under the stand-in (functions.sh) and
+    under a real DevStack tree's ``functions`` (functions-common,
+    inc/ini-config, ...) with only the recorders on top; the files the
+    plugin writes, the core commands, the recorded calls and the
+    variables must be the same.
+    """
+
+    def setUp(self):
+        super(RealDevStackFunctionsTest, self).setUp()
+        self.devstack_tree = os.environ.get(DEVSTACK_DIR_VAR)
+        if not self.devstack_tree:
+            self.skipTest('no DevStack tree: set %s to a checkout of '
+                          'openstack/devstack to compare the stand-in with '
+                          'DevStack\'s own functions' % DEVSTACK_DIR_VAR)
+        if not os.path.isfile(os.path.join(self.devstack_tree,
+                                           'inc', 'ini-config')):
+            self.fail('%s=%s is not a DevStack tree (no inc/ini-config)'
+                      % (DEVSTACK_DIR_VAR, self.devstack_tree))
+
+    def _phases_outcome(self, real, phases, **env):
+        self._new_root()
+        with open(self.tempest_conf, 'w') as f:
+            f.write('[auth]\nadmin_username = admin\n\n[volume]\n'
+                    'backup_driver = swift\ncatalog_type = volumev3\n')
+        if real:
+            env['STANDIN_DEVSTACK_DIR'] = self.devstack_tree
+        run = self.run_phases(*phases, **env)
+        self.assertOk(run)
+
+        def text(path):
+            if not os.path.exists(path):
+                return None
+            return _read(path).replace(self.root, '<root>')
+
+        files = {'tempest.conf': text(self.tempest_conf),
+                 'lab.conf': text(self.lab_conf),
+                 'swift-bak.conf': text(os.path.join(
+                     self.root, 'etc/cinder/cinder-backup-swift.conf'))}
+        for command in set(run.core_commands()):
+            files['core %s conf' % command] = text(
+                run.env['STANDIN_CORE_LOG'] + '.%s.conf' % command)
+        calls = [[a.replace(self.root, '<root>') for a in c]
+                 for c in run.log if c[0] in RECORDED]
+        core = [[a.replace(self.root, '<root>') for a in c]
+                for c in run.core]
+        variables = {k: v.replace(self.root, '<root>')
+                     for k, v in run.vars.items()}
+        return files, calls, core, variables
+
+    def _compare(self, phases, **env):
+        standin = self._phases_outcome(False, phases, **dict(env))
+        real = self._phases_outcome(True, phases, **dict(env))
+        for name, a, b in zip(('files', 'calls', 'core', 'variables'),
+                              standin, real):
+            self.assertEqual(a, b, '%s differ (stand-in, then DevStack)'
+                             % name)
+
+    def test_stack_unstack_clean_both(self):
+        self._compare(ALL_STACK + ['unstack', 'clean'])
+
+    def test_restack(self):
+        self._compare(ALL_STACK + ['unstack'] + ALL_STACK)
+
+    def test_profiles_and_modes(self):
+        for env in ({'CINDER_BACKUP_LAB_PROFILE': 'ceph'},
+                    {'CINDER_BACKUP_LAB_PROFILE': 'swift',
+                     'CINDER_BACKUP_LAB_SWIFT_AUTH_MODE': 'per_user'},
+                    {'CINDER_BACKUP_LAB_REMOTE_CEPH': 'True',
+                     'CINDER_BACKUP_LAB_PROFILE': 'swift',
+                     'ENABLED_SERVICES': 'c-bak'},
+                    {'CINDER_BACKUP_LAB_CEPH_INSTALL_SOURCE': 'repo',
+                     'CINDER_BACKUP_LAB_CEPH_REPO_URL':
+                         'https://mirror.example.org/ceph'}):
+            self._compare(ALL_STACK, **env)
+
+
 class IniStandInTest(testtools.TestCase):
     """The stand-in iniset/iniget really edit INI files."""
 
@@ -593,15 +796,20 @@ class IniStandInTest(testtools.TestCase):
         self.assertEqual(0, proc.returncode, proc.stderr)
         return proc.stdout
 
+    # What DevStack's iniset does (RealDevStackFunctionsTest compares the
+    # two when a DevStack tree is at hand).
+
     def test_creates_file_and_section(self):
         self._bash('iniset "$F" DEFAULT debug True')
-        self.assertEqual('[DEFAULT]\ndebug = True\n', _read(self.path))
+        self.assertEqual('\n[DEFAULT]\ndebug = True\n', _read(self.path))
 
     def test_replaces_only_in_its_section(self):
         with open(self.path, 'w') as f:
             f.write('[a]\nx = 1\ny=2\n\n[b]\nx = 3\n')
         self._bash('iniset "$F" b x 4; iniset "$F" a y 5; iniset "$F" a z 6')
-        self.assertEqual('[a]\nx = 1\ny = 5\nz = 6\n\n[b]\nx = 4\n',
+        # New options go right after the header; replaced ones keep
+        # their spacing.
+        self.assertEqual('[a]\nz = 6\nx = 1\ny=5\n\n[b]\nx = 4\n',
                          _read(self.path))
 
     def test_appends_new_section_and_keeps_mode(self):
@@ -609,8 +817,18 @@ class IniStandInTest(testtools.TestCase):
             f.write('[a]\nx = 1\n')
         os.chmod(self.path, 0o600)
         self._bash('iniset "$F" c key value')
-        self.assertEqual('[a]\nx = 1\n[c]\nkey = value\n', _read(self.path))
+        self.assertEqual('[a]\nx = 1\n\n[c]\nkey = value\n',
+                         _read(self.path))
         self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
+
+    def test_value_words_are_joined_by_single_spaces(self):
+        self._bash('iniset "$F" s opt "$V"', V='  a   b\tc ')
+        self.assertEqual('a b c\n', self._bash('iniget "$F" s opt'))
+        self.assertEqual('a b c', _ini(self.path)['s']['opt'])
+
+    def test_no_section_or_option_is_a_no_op(self):
+        self._bash('iniset "$F" "" opt v; iniset "$F" s "" v')
+        self.assertFalse(os.path.exists(self.path))
 
     def test_values_are_taken_literally(self):
         value = r'http://h/swift/v1/AUTH_$(project_id)s a&b \n c'
@@ -671,12 +889,51 @@ class PluginShapeTest(testtools.TestCase):
         # No dead "source" phase.
         self.assertNotIn('"source"', text)
 
-    def test_every_lib_function_is_used(self):
-        text = (_read(os.path.join(DEVSTACK_DIR, 'plugin.sh')) + '\n'
+    @staticmethod
+    def _calls(name, text):
+        """Lines of code that call name.
+
+        Comments, the definition and mentions inside strings do not count.
+        """
+        found = []
+        for line in text.splitlines():
+            code = line.split('#', 1)[0] if not line.lstrip().startswith(
+                '#') else ''
+            if re.match(r'\s*function\s+%s\b' % re.escape(name), code):
+                continue
+            # A call: the name as a command word (line start, after ;, &&,
+            # ||, !, "if", "then", "$(", or the case arm's ")").
+            if re.search(r'(^|[;&|!(]|\bif|\bthen|\$\()\s*%s(\s|$|[;)])'
+                         % re.escape(name), code):
+                found.append(line.strip())
+        return found
+
+    def _plugin_code(self):
+        return (_read(os.path.join(DEVSTACK_DIR, 'plugin.sh')) + '\n'
                 + _read(LIB))
+
+    def test_every_lib_function_is_used(self):
+        text = self._plugin_code()
         for name in self._lib_functions():
-            uses = len(re.findall(r'\b%s\b' % re.escape(name), text))
-            self.assertGreater(uses, 1, '%s is never called' % name)
+            self.assertTrue(self._calls(name, text),
+                            '%s is never called' % name)
+
+    def test_a_removed_call_is_noticed(self):
+        # The check above must not count a function's own header comment
+        # ("# start_cinder_backup_lab - ...") or definition as a use.
+        text = self._plugin_code()
+        self.assertEqual(['start_cinder_backup_lab'],
+                         self._calls('start_cinder_backup_lab', text))
+        without = '\n'.join(
+            line for line in text.splitlines()
+            if line.strip() != 'start_cinder_backup_lab')
+        self.assertIn('# start_cinder_backup_lab - ', without)
+        self.assertEqual([], self._calls('start_cinder_backup_lab', without))
+        self.assertEqual(['if cinder_backup_lab_is_local; then'],
+                         self._calls('cinder_backup_lab_is_local',
+                                     'if cinder_backup_lab_is_local; then\n'
+                                     '# cinder_backup_lab_is_local - x\n'
+                                     'echo "cinder_backup_lab_is_local"'))
 
     def test_no_exit_and_no_unbounded_loops_in_sourced_code(self):
         for name in ('plugin.sh', 'settings', 'override-defaults',

@@ -69,15 +69,16 @@ class RenderTest(testtools.TestCase):
                   if line.startswith('enable_plugin ')]
         self.assertEqual([len(lines) - 1], plugin)
         self.assertLess(git_base, plugin[0])
+        # With this repository's branch: enable_plugin's default is master.
         self.assertEqual('enable_plugin cinder-backup-lab '
-                         '$GIT_BASE/x/cinder-backup-lab', lines[-1])
+                         '$GIT_BASE/x/cinder-backup-lab main', lines[-1])
 
     def test_sourced_by_bash_the_plugin_url_uses_the_mirror(self):
         calls = _source(localconf.render(_opts(), localconf
                                          .generate_passwords()))
         self.assertIn('enable_plugin cinder-backup-lab '
-                      'https://mirror.example.org/git/x/cinder-backup-lab',
-                      calls)
+                      'https://mirror.example.org/git/x/cinder-backup-lab '
+                      'main', calls)
         # Services: everything off, then the seed's minimal cloud.
         self.assertEqual('disable_all_services', calls[0])
         enabled = ' '.join(c[len('enable_service '):] for c in calls
@@ -143,6 +144,101 @@ class RenderTest(testtools.TestCase):
     def test_without_tempest(self):
         text = localconf.render(_opts(tempest=False))
         self.assertNotIn('enable_service tempest', text)
+        self.assertNotIn('TEMPEST_PLUGINS', text)
+
+    def test_tempest_gets_the_plugin_and_local_constraints(self):
+        lines = _lines(localconf.render(_opts(dest='/srv/stack')))
+        # DevStack clones the plugin to $DEST/<name> and installs
+        # TEMPEST_PLUGINS into its Tempest venv.
+        self.assertIn('TEMPEST_PLUGINS=$DEST/cinder-backup-lab', lines)
+        # The constraints come from the mirror's requirements checkout,
+        # never downloaded.
+        self.assertIn('TEMPEST_VENV_UPPER_CONSTRAINTS=$DEST/requirements/'
+                      'upper-constraints.txt', lines)
+        script = ('\n'.join(lines[lines.index('[[local|localrc]]') + 1:])
+                  .replace('disable_all_services', ':')
+                  .replace('enable_service', ':').replace('enable_plugin',
+                                                          ':'))
+        proc = subprocess.run(
+            ['bash', '-c', script + '\necho "$TEMPEST_PLUGINS '
+             '$TEMPEST_VENV_UPPER_CONSTRAINTS"'],
+            capture_output=True, text=True, timeout=30,
+            env={'PATH': os.defpath})
+        self.assertEqual('/srv/stack/cinder-backup-lab '
+                         '/srv/stack/requirements/upper-constraints.txt\n',
+                         proc.stdout, proc.stderr)
+
+    def test_keystone_and_cinder_only_settings(self):
+        lines = _lines(localconf.render(_opts()))
+        for line in ('DOWNLOAD_DEFAULT_IMAGES=False', 'ENABLE_KSM=False',
+                     'MYSQL_REDUCE_MEMORY=True'):
+            self.assertIn(line, lines)
+
+    def test_plugin_url(self):
+        lines = _lines(localconf.render(_opts(
+            plugin_url='file:///srv/git/cinder-backup-lab.git',
+            plugin_branch='topic')))
+        self.assertEqual('enable_plugin cinder-backup-lab '
+                         'file:///srv/git/cinder-backup-lab.git topic',
+                         lines[-1])
+        self.assertIn('plugin URL', '\n'.join(localconf.validate(_opts(
+            plugin_url='/srv/git x'))))
+
+
+class RoleTest(testtools.TestCase):
+    """The separate backup node: a controller and a backup node."""
+
+    def _calls(self, **kw):
+        return _source(localconf.render(
+            _opts(profile='swift', auth_mode='per_user', **kw),
+            localconf.generate_passwords()))
+
+    def _services(self, calls):
+        return ' '.join(c[len('enable_service '):] for c in calls
+                        if c.startswith('enable_service ')).split()
+
+    def test_controller_runs_everything_but_cbak(self):
+        lines = _lines(localconf.render(_opts(
+            role='controller', profile='swift', auth_mode='per_user',
+            host_ip='192.0.2.7')))
+        self.assertEqual(['mysql', 'rabbit', 'key', 'c-api', 'c-vol',
+                          'c-sch', 'tempest'],
+                         self._services(self._calls(role='controller')))
+        self.assertIn('CINDER_BACKUP_LAB_BIND_HOST=192.0.2.7', lines)
+        self.assertIn('CINDER_BACKUP_LAB_BACKUP_ON_SUBNODE=True', lines)
+        self.assertNotIn('CINDER_BACKUP_LAB_REMOTE_CEPH=True', lines)
+
+    def test_backup_node_runs_cbak_on_the_controllers_cluster(self):
+        lines = _lines(localconf.render(_opts(
+            role='backup-node', profile='swift', auth_mode='per_user',
+            host_ip='192.0.2.8', service_host='192.0.2.7')))
+        self.assertEqual(['c-bak'], self._services(self._calls(
+            role='backup-node')))
+        self.assertIn('HOST_IP=192.0.2.8', lines)
+        self.assertIn('SERVICE_HOST=192.0.2.7', lines)
+        self.assertIn('DATABASE_HOST=$SERVICE_HOST', lines)
+        self.assertIn('RABBIT_HOST=$SERVICE_HOST', lines)
+        self.assertIn('CINDER_BACKUP_LAB_REMOTE_CEPH=True', lines)
+        self.assertIn('CINDER_BACKUP_LAB_RGW_HOST=$SERVICE_HOST', lines)
+        # No Tempest there: it runs on the controller.
+        self.assertFalse([x for x in lines if 'TEMPEST_PLUGINS' in x
+                          or x == 'enable_service tempest'])
+
+    def test_single_is_unchanged(self):
+        self.assertEqual(localconf.render(_opts()),
+                         localconf.render(_opts(role='single')))
+
+    def test_what_a_backup_node_cannot_do(self):
+        def errors(**kw):
+            return '\n'.join(localconf.validate(_opts(**kw)))
+        self.assertIn('use profile ceph or swift', errors(role='controller'))
+        self.assertIn('per_user', errors(role='backup-node', profile='swift'))
+        self.assertEqual('', errors(role='backup-node', profile='ceph'))
+        self.assertIn('role backup-node only',
+                      errors(service_host='192.0.2.7'))
+        self.assertIn("role 'subnode'", errors(role='subnode'))
+        self.assertIn('not an IP address', errors(
+            role='backup-node', profile='ceph', service_host='ctl'))
 
 
 class PasswordTest(testtools.TestCase):
@@ -288,6 +384,24 @@ class CommandTest(testtools.TestCase):
         self.assertEqual(0, rc)
         self.assertIn('enable_plugin cinder-backup-lab', out)
         self.assertFalse(os.path.exists(self.path))
+
+    def test_passwords_from_the_controllers_local_conf(self):
+        controller = os.path.join(self.dir, 'controller.conf')
+        self.assertEqual(0, self._main('--git-base', MIRROR, '-o',
+                                       controller, '--role', 'controller',
+                                       '--profile', 'swift', '--auth-mode',
+                                       'per_user')[0])
+        rc, _, err = self._main('--git-base', MIRROR, '-o', self.path,
+                                '--role', 'backup-node', '--profile', 'swift',
+                                '--auth-mode', 'per_user',
+                                '--passwords-from', controller)
+        self.assertEqual(0, rc, err)
+        self.assertEqual(localconf.read_passwords(controller),
+                         localconf.read_passwords(self.path))
+        rc, _, err = self._main('--git-base', MIRROR, '--stdout',
+                                '--passwords-from', self.path + '.missing')
+        self.assertEqual(2, rc)
+        self.assertIn('.missing', err)
 
     def test_bad_mirror_is_refused(self):
         rc, out, err = self._main('--git-base', 'https://x;rm', '--stdout')

@@ -12,11 +12,15 @@
 
 """The Zuul configuration: job structure and cross-references.
 
-Zuul itself is not installable here, so its schema cannot be used; these
-tests check what our jobs rely on: parents that exist, the plugin name
-and URL, the Tempest regex against the plugin's test ids, the profiles,
-the multinode layout, playbooks and tox envs that exist, and a project
-that runs every job in check and the voting ones in gate.
+Zuul's own schemas (zuul.configloader) check every stanza in
+"tox -e zuul-config" (tools/check-zuul-config.py, a lint step of
+tools/run-tests.sh; ZuulSchemaTest below runs it too when zuul is
+importable). These tests check what the schemas cannot: parents that
+exist, the plugin name and URL, the Tempest regex against the plugin's
+test ids, the profiles, the multinode layout, playbooks and tox envs that
+exist, the same local.conf settings and Tempest invocation as
+tools/run-devstack.sh, and a project that runs every job in check and
+the voting ones in gate.
 """
 
 import ast
@@ -360,6 +364,95 @@ class ZuulConfigTest(testtools.TestCase):
         for name, job in self.jobs.items():
             if 'nodeset' in job:
                 self.assertIn(job['nodeset'], UPSTREAM_NODESETS, name)
+
+    # The DevStack jobs run what tools/run-devstack.sh runs.
+    def _script(self):
+        with open(os.path.join(REPO_DIR, 'tools', 'run-devstack.sh')) as f:
+            return f.read()
+
+    def test_localrc_settings_of_the_renderer(self):
+        rendered = localconf.render(localconf.LocalConfOptions(
+            git_base='https://mirror.example.org/git'))
+        for var in ('DOWNLOAD_DEFAULT_IMAGES', 'ENABLE_KSM',
+                    'MYSQL_REDUCE_MEMORY'):
+            value = re.search(r'(?m)^%s=(\w+)$' % var, rendered).group(1)
+            for name in self._devstack_jobs():
+                localrc = self._resolved(name)[0]['devstack_localrc']
+                self.assertEqual(value, str(localrc.get(var)),
+                                 '%s: %s' % (name, var))
+
+    def test_same_tempest_invocation(self):
+        script = self._script()
+        # run-tempest: "tox -e <tox_envlist> -- <regex> --concurrency=N"
+        # as the tempest user.
+        self.assertIn("tox -e all -- '$regex' --concurrency=$CONCURRENCY",
+                      script)
+        self.assertIn('as_user "$node" tempest', script)
+        self.assertIn('tempest controller CinderBackupLab', script)
+        self.assertIn('CONCURRENCY=${CINDER_BACKUP_LAB_DEVSTACK_CONCURRENCY'
+                      ':-2}', script)
+        for name in self._devstack_jobs():
+            job_vars = self._resolved(name)[0]
+            self.assertEqual('all', job_vars['tox_envlist'], name)
+            self.assertEqual('CinderBackupLab',
+                             job_vars['tempest_test_regex'], name)
+            self.assertEqual(2, job_vars['tempest_concurrency'], name)
+
+    def test_lab_logs_are_collected(self):
+        for name in self._devstack_jobs():
+            copy_output = self._resolved(name)[0]['zuul_copy_output']
+            self.assertEqual(
+                'logs', copy_output.get(
+                    '{{ devstack_base_dir }}/data/cinder-backup-lab/log'),
+                name)
+        # The plugin's state dir default is $DATA_DIR/cinder-backup-lab
+        # and the core logs to <state_dir>/log.
+        with open(os.path.join(REPO_DIR, 'devstack', 'settings')) as f:
+            self.assertIn('CINDER_BACKUP_LAB_STATE_DIR=${CINDER_BACKUP_LAB_'
+                          'STATE_DIR:-${DATA_DIR:-/opt/stack/data}/'
+                          'cinder-backup-lab}', f.read())
+
+    def test_the_parser_runs_in_check_and_gate(self):
+        self.assertEqual('zuul-config', self.jobs[
+            'cinder-backup-lab-tox-zuul-config']['vars']['tox_envlist'])
+        with open(os.path.join(REPO_DIR, 'tools', 'run-tests.sh')) as f:
+            self.assertIn('lint zuul-config tox -e zuul-config', f.read())
+
+
+class ZuulSchemaTest(testtools.TestCase):
+    """tools/check-zuul-config.py with Zuul's schemas, if zuul is here."""
+
+    def setUp(self):
+        super(ZuulSchemaTest, self).setUp()
+        try:
+            import zuul.configloader  # noqa: F401
+        except ImportError:
+            self.skipTest('zuul is not installed in this venv; '
+                          '"tox -e zuul-config" (a lint step of '
+                          'tools/run-tests.sh) runs this check')
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(
+            'check_zuul_config',
+            os.path.join(REPO_DIR, 'tools', 'check-zuul-config.py'))
+        self.checker = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.checker)
+
+    def test_zuul_d_is_valid(self):
+        count, errors = self.checker.check([ZUUL_DIR])
+        self.assertEqual([], errors)
+        self.assertEqual(len(_load()), count)
+
+    def test_a_typo_fails(self):
+        import tempfile
+        with open(os.path.join(ZUUL_DIR, 'jobs.yaml')) as f:
+            text = f.read()
+        self.assertIn('    nodeset: ', text)
+        with tempfile.NamedTemporaryFile('w', suffix='.yaml') as bad:
+            bad.write(text.replace('    nodeset: ', '    nodset: ', 1))
+            bad.flush()
+            _, errors = self.checker.check([bad.name])
+        self.assertEqual(1, len(errors), errors)
+        self.assertIn("extra keys not allowed @ data['nodset']", errors[0])
 
 
 class NoHostNamesTest(testtools.TestCase):

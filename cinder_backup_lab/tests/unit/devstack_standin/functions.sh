@@ -6,95 +6,102 @@
 #
 # Needs: STANDIN_LOG (file), STANDIN_BIN (directory of the stand-in
 # executables), ENABLED_SERVICES, DEVSTACK_PLUGINS.
+#
+# The functions with side effects on a real node (installing, starting
+# processes, Keystone) are in recorders.sh, sourced here; run-phases.sh
+# sources that file alone on top of a real DevStack tree's ``functions``
+# (STANDIN_DEVSTACK_DIR), so the same phases can be compared.
 
-# Append one call to the log, arguments shell-quoted.
-function _standin_record {
-    local line
-    printf -v line '%q ' "$@"
-    echo "${line% }" >> "$STANDIN_LOG"
-}
+# shellcheck source=cinder_backup_lab/tests/unit/devstack_standin/recorders.sh
+source "$(dirname "${BASH_SOURCE[0]}")/recorders.sh"
 
 # iniset [-sudo] file section option value
-# Set option in [section] of an INI file: replaces the first existing
-# "option = ..." line of that section, or adds the option at the end of
-# the section, or adds the section at the end of the file. The file is
-# created when missing and keeps its mode (written in place).
+# Behaves as DevStack's (inc/ini-config), which the unit tests compare
+# it with when a DevStack tree is at hand:
+# - the value's words are joined by single spaces (DevStack echoes it
+#   unquoted; its glob expansion is not reproduced here);
+# - a missing section is appended after a blank line ("\n[section]");
+# - a missing option goes right after the section's header line, so
+#   options added one by one end up in reverse order;
+# - an existing option is replaced on every "option =" line of the
+#   section, keeping the spacing before the value;
+# - nothing happens without a section or an option.
 function iniset {
     local sudo=""
     if [[ "$1" == "-sudo" ]]; then
         sudo=sudo
         shift
     fi
-    local file=$1 section=$2 option=$3 value=$4
-    if [[ -z "$file" || -z "$section" || -z "$option" ]]; then
-        die $LINENO "iniset: file, section and option are required"
+    local file=$1 section=$2 option=$3
+    local -a words
+    read -r -a words <<< "$4"
+    local value="${words[*]}"
+    if [[ -z "$section" || -z "$option" ]]; then
+        return 0
     fi
-    if [[ ! -e "$file" ]]; then
-        $sudo touch "$file"
+    if ! grep -q "^\[$section\]" "$file" 2>/dev/null; then
+        printf '\n[%s]\n' "$section" | $sudo tee -a "$file" > /dev/null
     fi
     local new
     new=$(STANDIN_SECTION=$section STANDIN_OPTION=$option \
         STANDIN_VALUE=$value awk '
-        function key(line,   k) {
-            k = substr(line, 1, index(line, "=") - 1)
-            gsub(/^[ \t]+|[ \t]+$/, "", k)
-            return k
+        function header(line) { return substr(line, 1, 1) == "[" }
+        function is_ours(line) {
+            return index(line, "[" s "]") == 1
         }
-        # Blank lines at the end of our section are held back so that a
-        # new option goes right after the last one, not after the gap.
-        function flush(   i) { for (i = 0; i < blanks; i++) print ""; blanks = 0 }
+        function is_option(line,   rest) {
+            if (index(line, o) != 1) return 0
+            rest = substr(line, length(o) + 1)
+            return rest ~ /^[ \t]*=/
+        }
         BEGIN {
             s = ENVIRON["STANDIN_SECTION"]; o = ENVIRON["STANDIN_OPTION"]
-            v = ENVIRON["STANDIN_VALUE"]; ins = 0; found = 0; done = 0
-            blanks = 0
+            v = ENVIRON["STANDIN_VALUE"]; n = 0; has = 0; ins = 0
         }
-        /^[ \t]*$/ {
-            if (ins && !done) { blanks++; next }
-            print
-            next
-        }
-        /^[ \t]*\[[^]]*\][ \t]*$/ {
-            if (ins && !done) { print o " = " v; done = 1 }
-            flush()
-            name = $0
-            gsub(/^[ \t]*\[|\][ \t]*$/, "", name)
-            ins = (name == s)
-            if (ins) found = 1
-            print
-            next
-        }
-        ins && !done && index($0, "=") && key($0) == o {
-            flush()
-            print o " = " v; done = 1; next
-        }
-        { flush(); print }
+        { lines[++n] = $0 }
         END {
-            if (!done) {
-                if (!found) print "[" s "]"
-                print o " = " v
+            for (i = 1; i <= n; i++) {
+                if (is_ours(lines[i])) { ins = 1; continue }
+                if (ins && header(lines[i])) ins = 0
+                if (ins && is_option(lines[i])) has = 1
             }
-            flush()
+            ins = 0
+            for (i = 1; i <= n; i++) {
+                line = lines[i]
+                if (is_ours(line)) {
+                    print line
+                    if (!has) print o " = " v
+                    ins = 1
+                    continue
+                }
+                if (ins && header(line)) ins = 0
+                if (ins && has && is_option(line)) {
+                    match(line, /^[^=]*=[ \t]*/)
+                    line = substr(line, 1, RLENGTH) v
+                }
+                print line
+            }
         }' "$file") || die $LINENO "iniset: cannot read $file"
     printf '%s\n' "$new" | $sudo tee "$file" > /dev/null
 }
 
-# iniget file section option: print the value (nothing when unset).
+# iniget file section option: the value of "option =" in [section] with
+# leading blanks removed and words joined by single spaces (several
+# matching lines are joined too), as DevStack's iniget prints it.
 function iniget {
     local file=$1 section=$2 option=$3
     [[ -r "$file" ]] || return 0
-    STANDIN_SECTION=$section STANDIN_OPTION=$option awk '
+    local line
+    line=$(STANDIN_SECTION=$section STANDIN_OPTION=$option awk '
         BEGIN { s = ENVIRON["STANDIN_SECTION"]; o = ENVIRON["STANDIN_OPTION"] }
-        /^[ \t]*\[[^]]*\][ \t]*$/ {
-            name = $0; gsub(/^[ \t]*\[|\][ \t]*$/, "", name); ins = (name == s)
-            next
-        }
-        ins && index($0, "=") {
-            k = substr($0, 1, index($0, "=") - 1); gsub(/^[ \t]+|[ \t]+$/, "", k)
-            if (k == o) {
-                v = substr($0, index($0, "=") + 1); gsub(/^[ \t]+|[ \t]+$/, "", v)
-                print v; exit
-            }
-        }' "$file"
+        index($0, "[" s "]") == 1 { ins = 1; next }
+        substr($0, 1, 1) == "[" { ins = 0 }
+        ins && index($0, o) == 1 && substr($0, length(o) + 1) ~ /^[ \t]*=/ {
+            print
+        }' "$file")
+    local -a words
+    read -r -d '' -a words <<< "${line#*=}" || true
+    echo "${words[*]}"
 }
 
 # trueorfalse default VARNAME
@@ -155,42 +162,4 @@ function is_plugin_enabled {
 
 function define_plugin {
     _standin_record define_plugin "$@"
-}
-
-function get_python_exec_prefix {
-    echo "$STANDIN_BIN"
-}
-
-function setup_develop {
-    _standin_record setup_develop "$@"
-}
-
-function pip_install {
-    _standin_record pip_install "$@"
-}
-
-function install_package {
-    _standin_record install_package "$@"
-}
-
-function run_process {
-    _standin_record run_process "$@"
-}
-
-function stop_process {
-    _standin_record stop_process "$@"
-}
-
-function create_service_user {
-    _standin_record create_service_user "$@"
-}
-
-function get_or_create_service {
-    _standin_record get_or_create_service "$@"
-    echo service-id
-}
-
-function get_or_create_endpoint {
-    _standin_record get_or_create_endpoint "$@"
-    echo endpoint-id
 }

@@ -6,16 +6,31 @@
 # test-config), "unstack" or "clean". override-defaults and settings are
 # sourced first, as DevStack does. At the end the plugin's variables and a
 # few of DevStack's are written to $STANDIN_VARS (declare -p format).
+#
+# With STANDIN_DEVSTACK_DIR set to a DevStack tree, DevStack's own
+# ``functions`` (functions-common, inc/ini-config, ...) are used instead
+# of the stand-in, with only the recorders (recorders.sh) on top: what
+# would install packages, start processes or talk to Keystone.
 set -o errexit
-set -o nounset
 set -o pipefail
 
 STANDIN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 plugin_dir=$1
 shift
 
-# shellcheck source=cinder_backup_lab/tests/unit/devstack_standin/functions.sh
-source "$STANDIN_DIR/functions.sh"
+if [[ -n "${STANDIN_DEVSTACK_DIR:-}" ]]; then
+    # DevStack's code is not written for nounset.
+    # shellcheck disable=SC2034  # read by DevStack's functions
+    TOP_DIR=$STANDIN_DEVSTACK_DIR
+    # shellcheck disable=SC1091
+    source "$STANDIN_DEVSTACK_DIR/functions"
+    # shellcheck source=cinder_backup_lab/tests/unit/devstack_standin/recorders.sh
+    source "$STANDIN_DIR/recorders.sh"
+else
+    set -o nounset
+    # shellcheck source=cinder_backup_lab/tests/unit/devstack_standin/functions.sh
+    source "$STANDIN_DIR/functions.sh"
+fi
 # shellcheck disable=SC1091
 source "$plugin_dir/override-defaults"
 # shellcheck disable=SC1091
