@@ -3,7 +3,7 @@
 #   1. lint (flake8 + hacking, check-uuid, bashate, shellcheck), unit tests,
 #   2. "cinder-backup-lab up" for real (Ceph, RGW, MariaDB, RabbitMQ,
 #      Keystone, Cinder with two c-bak), the integration tests against it,
-#      the seed workflow demo, upstream Tempest's backup tests, this
+#      the operator workflow demo, upstream Tempest's backup tests, this
 #      project's Tempest plugin at concurrency 2, and a leftovers check,
 #   3. the lifecycle tests (down/up keeps data, clean leaves nothing),
 #   4. with CINDER_BACKUP_LAB_GIT_BASE set (a git mirror, see
