@@ -210,6 +210,9 @@ def render(opts, passwords=None):
             '# The controller runs the database, messaging, Keystone,',
             '# c-api, c-sch, c-vol, Ceph and RGW.',
             'SERVICE_HOST=%s' % (opts.service_host or opts.host_ip),
+            '# No database here: DevStack needs its type to write the',
+            '# connection URL (Zuul\'s multinode jobs set it too).',
+            'DATABASE_TYPE=mysql',
             'DATABASE_HOST=$SERVICE_HOST',
             'RABBIT_HOST=$SERVICE_HOST',
         ]

@@ -217,6 +217,9 @@ class RoleTest(testtools.TestCase):
         self.assertIn('HOST_IP=192.0.2.8', lines)
         self.assertIn('SERVICE_HOST=192.0.2.7', lines)
         self.assertIn('DATABASE_HOST=$SERVICE_HOST', lines)
+        # Without it c-bak gets an empty database URL and dies (the first
+        # real two-node run).
+        self.assertIn('DATABASE_TYPE=mysql', lines)
         self.assertIn('RABBIT_HOST=$SERVICE_HOST', lines)
         self.assertIn('CINDER_BACKUP_LAB_REMOTE_CEPH=True', lines)
         self.assertIn('CINDER_BACKUP_LAB_RGW_HOST=$SERVICE_HOST', lines)
