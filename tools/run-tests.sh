@@ -85,7 +85,7 @@ ensure_shellcheck() {
     fi
 }
 
-lint flake8 flake8 cinder_backup_lab tempest_plugin
+lint flake8 flake8 cinder_backup_lab tempest_plugin tools setup.py
 lint check-uuid check-uuid --package tempest_plugin
 lint bashate bash -c "bash tools/shell-files.sh | xargs -0 -r bashate -i E006"
 ensure_shellcheck
