@@ -89,6 +89,15 @@ BackupLabGroup = [
                help='Pool of the RBD volume backend (volume-<id> images).'),
 
     # How to reach RGW's Swift API.
+    cfg.StrOpt('swift_backup_auth', default='single_user',
+               choices=['single_user', 'per_user'],
+               help='The Swift driver\'s backup_swift_auth. single_user: '
+                    'backups live in the account of swift_user, which the '
+                    'tests inspect with Swift v1 auth. per_user: backups '
+                    'live in the account of the project that made them; '
+                    'the tests inspect it with their own Keystone token '
+                    'and the catalog\'s object-store endpoint '
+                    '([object-storage] catalog_type, endpoint_type).'),
     cfg.URIOpt('swift_auth_url', default=None,
                help='Swift v1 auth URL of RGW '
                     '(e.g. http://127.0.0.1:8080/auth/1.0) '

@@ -135,6 +135,7 @@ def tempest_plugin_options(conf):
         ('ceph_probe_user', probe_user),
         ('ceph_probe_keyring', probe_keyring),
         ('ceph_volumes_pool', conf.ceph.volumes_pool),
+        ('swift_backup_auth', conf.backup_swift.auth),
     ]
     if config.SWIFT in zones and conf.backup_swift.auth == 'single_user':
         creds = rgw.load_credentials(conf.state_dir)
