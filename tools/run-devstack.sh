@@ -536,13 +536,14 @@ record_lab_files() {
 # RGW port (the cluster, its pools, cephx keys and RGW users and buckets
 # lived in the state dir), no ceph.conf or keyring in /etc/ceph, none of
 # the files the plugin had written, no unit of the plugin's c-bak still
-# loaded, no lab state. What the Ceph packages themselves install and
-# start (/etc/ceph/rbdmap, ceph*.target, ceph-crash.service) is listed,
-# not counted: DevStack leaves packages installed.
+# loaded, no lab state, no ceph-crash (the plugin stops the one the
+# packages start). What the Ceph packages themselves install
+# (/etc/ceph/rbdmap, ceph*.target) is listed, not counted: DevStack
+# leaves packages installed.
 check_clean() {
     local node=$1 left=""
     local procs
-    procs=$(in_node "$node" sh -c "ps -eo comm= | grep -E '^(ceph-mon|ceph-mgr|ceph-osd|radosgw|supervisord)$'")
+    procs=$(in_node "$node" sh -c "ps -eo comm= | grep -E '^(ceph-mon|ceph-mgr|ceph-osd|ceph-crash|radosgw|supervisord)$'")
     [ -z "$procs" ] || left="$left processes: $procs;"
     local f
     for f in $LAB_FILES; do
