@@ -88,11 +88,16 @@ def print_status(status):
     if rgw is None:
         print('rgw:         not deployed (profile %s)' % status['profile'])
     else:
-        print('rgw:         %s (%s; swift v1 auth %s)' % (
-            rgw['endpoint'], 'answering' if rgw['answering'] else 'DOWN',
-            'ok' if rgw['swift_auth_v1'] else 'FAILING'))
-        print('swift:       auth %s  user %s  storage %s' % (
-            rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
+        print('rgw:         %s (%s)' % (
+            rgw['endpoint'], 'answering' if rgw['answering'] else 'DOWN'))
+        if rgw['swift_auth_v1'] is not None:
+            print('swift:       v1 auth %s  auth %s  user %s  storage %s' % (
+                'ok' if rgw['swift_auth_v1'] else 'FAILING',
+                rgw['auth_url'], rgw['swift_user'], rgw['storage_url']))
+        if rgw.get('s3_auth') is not None:
+            print('s3:          keys %s  user %s  endpoint %s' % (
+                'ok' if rgw['s3_auth'] else 'FAILING', rgw['s3_user'],
+                rgw['endpoint']))
     os_ = status.get('openstack', {})
     if os_:
         print('keystone:    %s (%s)' % (os_['keystone_url'], 'answering'
@@ -134,7 +139,7 @@ def main(argv=None):
         'of a volume backend; other content, owner and mode are kept')
     cc.add_argument('--cinder-conf', required=True, metavar='PATH',
                     help='cinder.conf to edit (may be empty)')
-    cc.add_argument('--driver', choices=('ceph', 'swift'),
+    cc.add_argument('--driver', choices=config.DRIVERS,
                     help='write the backup options of this driver')
     cc.add_argument('--availability-zone', metavar='AZ',
                     help='storage_availability_zone of this c-bak')

@@ -32,12 +32,32 @@ CONFIG_ENV = 'CINDER_BACKUP_LAB_CONFIG'
 # Backup drivers of the lab, and the profiles that choose among them.
 CEPH = 'ceph'
 SWIFT = 'swift'
-PROFILES = (CEPH, SWIFT, 'both')
+POSIX = 'posix'
+S3 = 's3'
+# In the order the lab lists and deploys them.
+DRIVERS = (CEPH, SWIFT, POSIX, S3)
+ALL = 'all'
+PROFILES = (CEPH, SWIFT, 'both', ALL)
+PROFILE_DRIVERS = {CEPH: (CEPH,), SWIFT: (SWIFT,), 'both': (CEPH, SWIFT),
+                   ALL: DRIVERS}
+# Drivers of Cinder's list the lab does not deploy, and why. nfs is
+# checked against the kernel too (kernel_problems).
+NOT_DEPLOYED = {
+    'nfs': 'the lab deploys no NFS server or client',
+    'tsm': 'the TSM backup driver was removed from Cinder in 18.0.0 '
+           '(Wallaby); IBM\'s TSM client is not packaged either',
+    'glusterfs': 'not deployed by this lab yet (see the README)',
+    'google': 'not deployed by this lab yet (see the README)',
+}
 
 
 def backup_drivers(conf):
-    """The backup drivers the profile deploys, Ceph first."""
-    return [d for d in (CEPH, SWIFT) if conf.profile in (d, 'both')]
+    """The backup drivers the lab deploys, in DRIVERS order.
+
+    [DEFAULT] backup_drivers when set, else the profile's.
+    """
+    wanted = conf.backup_drivers or PROFILE_DRIVERS[conf.profile]
+    return [d for d in DRIVERS if d in wanted]
 
 
 def swift_containers(conf):
@@ -51,9 +71,32 @@ def swift_containers(conf):
                       if c != first][:1]
 
 
+def posix_containers(conf):
+    """Sub-directories of the posix driver's path used as containers."""
+    return list(conf.backup_posix.containers)
+
+
+def posix_path(conf):
+    """backup_posix_path: [backup_posix] path, else under the state dir."""
+    return conf.backup_posix.path or os.path.join(conf.state_dir,
+                                                  'backup-posix')
+
+
+def s3_buckets(conf):
+    """S3 buckets the S3 driver backs up into; the first is its default."""
+    return list(conf.backup_s3.buckets)
+
+
+def driver_containers(conf, driver):
+    """The containers the lab uses with a (non-Ceph) driver."""
+    return {SWIFT: swift_containers, POSIX: posix_containers,
+            S3: s3_buckets}[driver](conf)
+
+
 def uses_rgw(conf):
-    """RGW is deployed for the Swift backup driver only."""
-    return SWIFT in backup_drivers(conf)
+    """RGW is deployed for the Swift and S3 backup drivers only."""
+    drivers = backup_drivers(conf)
+    return SWIFT in drivers or S3 in drivers
 
 
 def swift_per_user(conf):
@@ -69,8 +112,16 @@ default_opts = [
                     'sockets and generated credentials. "clean" removes it.'),
     cfg.StrOpt('profile', default='both', choices=PROFILES,
                help='Which cinder-backup drivers the lab deploys: the Ceph '
-                    '(RBD) driver, the Swift driver pointed at RGW, or both '
-                    'side by side in two availability zones.'),
+                    '(RBD) driver, the Swift driver pointed at RGW, both '
+                    'side by side in two availability zones, or all: every '
+                    'driver this lab can run (ceph, swift, posix, s3), each '
+                    'in its own availability zone.'),
+    cfg.ListOpt('backup_drivers', default=[],
+                help='The backup drivers to deploy, instead of the '
+                     'profile\'s: any of ceph, swift, posix, s3. Empty: the '
+                     'profile decides. nfs and tsm are refused with the '
+                     'reason (no NFS in this kernel; TSM removed from '
+                     'Cinder in 18.0.0).'),
     cfg.StrOpt('bind_host', default='127.0.0.1',
                help='Address every lab service binds to. Must be a loopback '
                     'address: the lab never listens on other networks '
@@ -173,6 +224,10 @@ rgw_opts = [
                     '"<uid>:<subuser>", as operators set it up.'),
     cfg.StrOpt('display_name', default='Cinder backup lab',
                help='Display name of the RGW user.'),
+    cfg.StrOpt('s3_uid', default='cinder-backup-s3',
+               help='RGW user whose S3 keys the S3 backup driver uses: a '
+                    'user of its own, so the S3 c-bak cannot reach the '
+                    'Swift driver\'s containers (least privilege).'),
 ]
 
 
@@ -248,6 +303,12 @@ cinder_opts = [
                     'backups reach it with availability_zone (API '
                     'microversion >= 3.51). Must differ from default_az: '
                     'each AZ holds c-bak of one driver only.'),
+    cfg.StrOpt('posix_az', default='az-posix',
+               help='Availability zone of the posix-driver cinder-backup '
+                    '(profile all, or posix in backup_drivers).'),
+    cfg.StrOpt('s3_az', default='az-s3',
+               help='Availability zone of the S3-driver cinder-backup '
+                    '(profile all, or s3 in backup_drivers).'),
     cfg.IntOpt('report_interval', default=10, min=1,
                help='Seconds between service heartbeats in the database.'),
     cfg.IntOpt('periodic_interval', default=20, min=1,
@@ -303,6 +364,40 @@ backup_swift_opts = [
                     'cinder-backup.'),
 ]
 
+backup_posix_opts = [
+    cfg.StrOpt('host', default='cbl-backup-posix',
+               help='"host" of the posix-driver cinder-backup.'),
+    cfg.StrOpt('path', default='',
+               help='backup_posix_path: the directory the posix driver '
+                    'writes to. Empty: <state_dir>/backup-posix ("clean" '
+                    'removes it).'),
+    cfg.ListOpt('containers', default=['volumebackups', 'backups'],
+                help='Sub-directories of path used as backup containers; '
+                     'the first is backup_container (the default).'),
+    cfg.IntOpt('file_size', default=52428800, min=1,
+               help='backup_file_size in bytes: the size of each file of '
+                    'a backup; a multiple of sha_block_size.'),
+    cfg.IntOpt('sha_block_size', default=32768, min=1,
+               help='backup_sha_block_size_bytes: the unit of change '
+                    'tracking for incremental backups.'),
+]
+
+backup_s3_opts = [
+    cfg.StrOpt('host', default='cbl-backup-s3',
+               help='"host" of the S3-driver cinder-backup.'),
+    cfg.ListOpt('buckets', default=['s3-volumebackups', 's3-backups'],
+                help='S3 buckets used as backup containers on RGW\'s S3 '
+                     'API; the first is backup_s3_store_bucket (the '
+                     'default). RGW buckets and Swift containers share one '
+                     'namespace, so they must differ from the Swift '
+                     'containers.'),
+    cfg.IntOpt('object_size', default=52428800, min=1,
+               help='backup_s3_object_size in bytes; a multiple of '
+                    'block_size.'),
+    cfg.IntOpt('block_size', default=32768, min=1,
+               help='backup_s3_block_size in bytes.'),
+]
+
 rgw_keystone_opts = [
     cfg.StrOpt('url', default='',
                help='Keystone URL RGW validates tokens with in per_user '
@@ -326,6 +421,8 @@ GROUPS = (('database', database_opts), ('messaging', messaging_opts),
           ('memcached', memcached_opts), ('keystone', keystone_opts),
           ('cinder', cinder_opts), ('backup_ceph', backup_ceph_opts),
           ('backup_swift', backup_swift_opts),
+          ('backup_posix', backup_posix_opts),
+          ('backup_s3', backup_s3_opts),
           ('rgw_keystone', rgw_keystone_opts))
 
 
@@ -354,9 +451,57 @@ RESERVED_POOLS = ('device_health_metrics', '.mgr', '.rgw.root')
 RESERVED_POOL_PREFIX = 'default.rgw.'
 
 
-def validate(conf):
-    """Return a list of error messages; empty when the config is good."""
+def kernel_filesystems(path='/proc/filesystems'):
+    """Filesystem types the running kernel supports (its own list)."""
+    try:
+        with open(path) as f:
+            return {line.split()[-1] for line in f if line.strip()}
+    except OSError:
+        return set()
+
+
+def driver_problems(requested, filesystems):
+    """Why requested backup drivers cannot be deployed (pure).
+
+    filesystems: what the kernel supports (kernel_filesystems()).
+    """
     errors = []
+    for name in requested:
+        if name in DRIVERS:
+            continue
+        if name == 'nfs':
+            if 'nfs' in filesystems:
+                errors.append('backup driver nfs: this kernel has an NFS '
+                              'client, but %s' % NOT_DEPLOYED['nfs'])
+            else:
+                errors.append(
+                    'backup driver nfs: this kernel has no NFS client ('
+                    '"nfs" is not in /proc/filesystems and the lab loads '
+                    'no kernel modules), so the driver\'s mount of its '
+                    'share would fail ("mount.nfs: No such device"). It '
+                    'needs a machine whose kernel has NFS client support '
+                    '(CONFIG_NFS_FS, built in or as a loadable module) '
+                    'and an NFS server exporting a share to it; remove '
+                    'nfs from [DEFAULT] backup_drivers')
+        elif name in NOT_DEPLOYED:
+            errors.append('backup driver %s: %s; remove it from [DEFAULT] '
+                          'backup_drivers' % (name, NOT_DEPLOYED[name]))
+        else:
+            errors.append('[DEFAULT] backup_drivers: unknown driver %r; '
+                          'use any of %s' % (name, ', '.join(DRIVERS)))
+    return errors
+
+
+def validate(conf, filesystems=None):
+    """Return a list of error messages; empty when the config is good.
+
+    filesystems: the kernel's filesystem types; None reads them.
+    """
+    errors = []
+    if conf.backup_drivers:
+        errors += driver_problems(
+            conf.backup_drivers,
+            kernel_filesystems() if filesystems is None else filesystems)
     try:
         host = ipaddress.ip_address(conf.bind_host)
         if host.version != 4:
@@ -541,18 +686,31 @@ def validate_openstack(conf):
             'object_size = %d' % (sw.object_size, sw.block_size,
                                   max(1, sw.object_size // sw.block_size)
                                   * sw.block_size))
+    for group, size, block in (('backup_posix', 'file_size',
+                                'sha_block_size'),
+                               ('backup_s3', 'object_size', 'block_size')):
+        g = conf[group]
+        if getattr(g, size) % getattr(g, block):
+            errors.append('[%s] %s %d is not a multiple of %s %d; the '
+                          'driver would refuse every backup'
+                          % (group, size, getattr(g, size), block,
+                             getattr(g, block)))
     c = conf.cinder
-    for opt in ('default_az', 'swift_az'):
-        if not _AZ_NAME.match(getattr(c, opt) or ''):
+    zones = {'default_az': c.default_az, 'swift_az': c.swift_az,
+             'posix_az': c.posix_az, 's3_az': c.s3_az}
+    for opt, value in zones.items():
+        if not _AZ_NAME.match(value or ''):
             errors.append('[cinder] %s %r: use letters, digits, ".", "_" '
-                          'or "-"' % (opt, getattr(c, opt)))
-    if c.default_az == c.swift_az:
-        errors.append('[cinder] default_az and swift_az are both %r; the '
-                      'two cinder-backup drivers need an AZ each (a c-bak is '
-                      'picked at random inside an AZ)' % c.default_az)
+                          'or "-"' % (opt, value))
+    if len(set(zones.values())) != len(zones):
+        errors.append('[cinder] %s must all differ: each cinder-backup '
+                      'driver needs an AZ of its own (a c-bak is picked at '
+                      'random inside an AZ)' % ', '.join(zones))
     hosts = {'[cinder] host': c.host,
              '[backup_ceph] host': conf.backup_ceph.host,
-             '[backup_swift] host': conf.backup_swift.host}
+             '[backup_swift] host': conf.backup_swift.host,
+             '[backup_posix] host': conf.backup_posix.host,
+             '[backup_s3] host': conf.backup_s3.host}
     for name, value in hosts.items():
         if not _HOST_NAME.match(value or ''):
             errors.append('%s %r: use letters, digits, ".", "_" or "-"'
@@ -563,6 +721,44 @@ def validate_openstack(conf):
     if not _RGW_NAME.match(sw.container or ''):
         errors.append('[backup_swift] container %r: use letters, digits, '
                       '"_" or "-"' % sw.container)
+    errors += _container_problems('[backup_posix] containers',
+                                  conf.backup_posix.containers, _RGW_NAME)
+    errors += _container_problems('[backup_s3] buckets',
+                                  conf.backup_s3.buckets, _S3_BUCKET)
+    shared = sorted(set(conf.backup_s3.buckets) & set(swift_containers(conf)))
+    if shared:
+        errors.append('[backup_s3] buckets %s are also Swift containers: '
+                      'RGW keeps buckets and containers in one namespace, '
+                      'give the S3 buckets names of their own'
+                      % ', '.join(shared))
+    if conf.rgw.s3_uid == conf.rgw.uid:
+        errors.append('[rgw] s3_uid and uid are both %r: the S3 driver '
+                      'gets a user of its own' % conf.rgw.uid)
+    elif not _RGW_NAME.match(conf.rgw.s3_uid or ''):
+        errors.append('[rgw] s3_uid %r: use letters, digits, "_" or "-"'
+                      % conf.rgw.s3_uid)
+    path = conf.backup_posix.path
+    if path and (not path.startswith('/') or path.rstrip('/') in (
+            '', '/etc', '/var', '/var/lib', '/usr', '/root', '/home',
+            '/tmp')):
+        errors.append('[backup_posix] path %r must be an absolute path of '
+                      'its own' % path)
+    return errors
+
+
+# S3 bucket names (the DNS-compatible rules RGW applies).
+_S3_BUCKET = re.compile(r'^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$')
+
+
+def _container_problems(name, values, pattern):
+    errors = []
+    if not values:
+        errors.append('%s is empty; name at least one' % name)
+    for value in values:
+        if not pattern.match(value or ''):
+            errors.append('%s: %r is not a usable name' % (name, value))
+    if len(set(values)) != len(values):
+        errors.append('%s: names must be distinct' % name)
     return errors
 
 

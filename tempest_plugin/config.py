@@ -47,6 +47,15 @@ BackupLabGroup = [
                 help='Swift containers to use as backup containers with the '
                      'Swift driver. The first must be the driver\'s '
                      'backup_swift_container (the default container).'),
+    cfg.ListOpt('backup_drivers', default=[],
+                help='More backup drivers, as data: entries '
+                     '"<driver>:<availability zone>:<container>[+<container>'
+                     '...]" with driver posix or s3, e.g. '
+                     '"posix:az-posix:volumebackups+backups". The first '
+                     'container is the driver\'s default one. Every '
+                     'scenario of the generic driver tests runs for each '
+                     'entry; the Ceph and Swift drivers keep their own '
+                     'options above.'),
     cfg.StrOpt('volume_type', default='ceph',
                help='Volume type of the RBD volume backend whose volumes '
                     'the tests back up.'),
@@ -107,6 +116,21 @@ BackupLabGroup = [
                     'backup containers.'),
     cfg.StrOpt('swift_key', default=None, secret=True,
                help='Swift v1 key of swift_user.'),
+]
+
+
+BackupLabGroup += [
+    # How to reach the posix driver's directory and RGW's S3 API.
+    cfg.StrOpt('posix_backup_path', default=None,
+               help='backup_posix_path of the posix-driver c-bak: the '
+                    'tests look for backup files in <path>/<container>.'),
+    cfg.URIOpt('s3_endpoint_url', default=None,
+               help='S3 endpoint of the S3 backup driver (RGW\'s S3 API, '
+                    'e.g. http://127.0.0.1:8080), listed by the tests.'),
+    cfg.StrOpt('s3_access_key', default=None, secret=True,
+               help='S3 access key of the user owning the S3 buckets.'),
+    cfg.StrOpt('s3_secret_key', default=None, secret=True,
+               help='S3 secret key of the user owning the S3 buckets.'),
 ]
 
 

@@ -14,7 +14,9 @@
 
 Create a volume of the `ceph` type, write known data into it through
 librbd, back it up into two containers per driver (Ceph pools `backups`
-and `volumebackups`; Swift containers `volumebackups` and `backups`),
+and `volumebackups`; Swift containers `volumebackups` and `backups`; with
+the profile all also the posix driver's sub-directories and the S3
+driver's buckets),
 list the backups, restore each into a new volume and compare checksums,
 delete the backups and look into the backends for leftovers.
 
@@ -74,7 +76,7 @@ class Result:
     def add(self, *args, **kwargs):
         row = Row(*args, **kwargs)
         self.rows.append(row)
-        LOG.info('%-8s %-6s %-14s %s %s', row.step, row.driver,
+        LOG.info('%-8s %-6s %-17s %s %s', row.step, row.driver,
                  row.container, row.result, row.detail)
         return row
 
@@ -87,7 +89,7 @@ class Result:
         out = []
         if self.listing:
             out.append('backups (as listed by Cinder before restore):')
-            fmt = '  %-14s %-6s %-10s %-14s %7s %9s %s'
+            fmt = '  %-17s %-6s %-10s %-14s %7s %9s %s'
             out.append(fmt % ('container', 'driver', 'az', 'status',
                               'objects', 'size(GB)', 'id'))
             for b in self.listing:
@@ -95,7 +97,7 @@ class Result:
                                   b['status'], b['object_count'], b['size'],
                                   b['id']))
             out.append('')
-        fmt = '%-8s %-6s %-14s %-18s %7s  %s'
+        fmt = '%-8s %-6s %-17s %-18s %7s  %s'
         out.append(fmt % ('step', 'driver', 'container', 'result', 'seconds',
                           'detail'))
         for r in self.rows:
@@ -159,7 +161,7 @@ class Demo:
         for driver, _host, az in cinder_conf.backup_services(self.conf):
             containers = (self.conf.ceph.backup_pools[:2]
                           if driver == config.CEPH
-                          else config.swift_containers(self.conf))
+                          else config.driver_containers(self.conf, driver))
             out += [(driver, c, az) for c in containers]
         return out
 
@@ -320,12 +322,22 @@ class Demo:
             ok = bool(found)
             detail = 'RBD %s: %s' % (container, ', '.join(found) or 'NOTHING')
         else:
-            objects = self.swift_probe().backup_objects(
+            objects = self.object_probe(driver).backup_objects(
                 container, volume_id, backup['id'])
             ok = bool(objects)
-            detail = '%d objects in %s' % (len(objects), container)
+            detail = '%d %s in %s' % (
+                len(objects), 'files' if driver == config.POSIX
+                else 'objects', container)
         res.add('stored', driver, container, expected(ok),
                 time.monotonic() - t, detail)
+
+    def object_probe(self, driver):
+        """The probe of a chunked driver's backend (Swift, S3, posix)."""
+        if driver == config.SWIFT:
+            return self.swift_probe()
+        if driver == config.S3:
+            return probes.s3_for(self.conf)
+        return probes.posix_for(self.conf)
 
     def _check_backends(self, res, volume_id, made):
         drivers = {d for d, _c, _b in made}
@@ -350,12 +362,14 @@ class Demo:
             if row.result == XFAIL:
                 row.detail += ' (%s); %s' % (', '.join(snaps),
                                              BUG_LEFTOVER_SNAPS)
-        if config.SWIFT in drivers:
-            swift = self.swift_probe()
-            for container in config.swift_containers(self.conf):
+        for driver in (config.SWIFT, config.POSIX, config.S3):
+            if driver not in drivers:
+                continue
+            probe = self.object_probe(driver)
+            for container in config.driver_containers(self.conf, driver):
                 t = time.monotonic()
-                left = swift.backup_objects(container, volume_id)
-                res.add('backend', 'swift', container, expected(not left),
+                left = probe.backup_objects(container, volume_id)
+                res.add('backend', driver, container, expected(not left),
                         time.monotonic() - t,
                         'objects of the volume\'s backups left: %d'
                         % len(left))

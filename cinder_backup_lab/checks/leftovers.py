@@ -13,9 +13,10 @@
 """Find what tests left behind: in Cinder and below it, in the backends.
 
 Compares what the backends hold with what Cinder knows: an RBD image,
-snapshot or Swift object that belongs to a volume or backup Cinder no
-longer has is a leftover, and so is any volume or backup a Tempest run
-made (its name carries the "tempest-" prefix of data_utils.rand_name).
+snapshot, Swift or S3 object or posix file that belongs to a volume or
+backup Cinder no longer has is a leftover, and so is any volume or backup
+a Tempest run made (its name carries the "tempest-" prefix of
+data_utils.rand_name).
 """
 
 import re
@@ -29,7 +30,10 @@ _VOLUME_IMAGE = re.compile(r'^volume-(%s)$' % UUID)
 _BACKUP_IMAGE = re.compile(
     r'^volume-(%s)\.backup\.(%s|base)$' % (UUID, UUID))
 _BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
+# Swift and S3 objects: volume_<vol>/<ts>/az_<az>_backup_<id>...; posix
+# files: volume_<vol>_<ts>_backup_<id>...
 _SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
+_POSIX_FILE = re.compile(r'^volume_(%s)_\d+_backup_(%s)' % (UUID, UUID))
 TEST_NAME_PREFIX = 'tempest-'
 
 
@@ -54,13 +58,17 @@ def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
     return found
 
 
-def orphan_objects(container, names, backup_ids):
+def orphan_objects(container, names, backup_ids, kind='swift'):
+    """Leftovers among the object (or file) names of one container."""
+    pattern, sep = ((_POSIX_FILE, '_') if kind == 'posix'
+                    else (_SWIFT_OBJECT, '/'))
     found = set()
     for name in names:
-        m = _SWIFT_OBJECT.match(name)
+        m = pattern.match(name)
         if m and m.group(2) not in backup_ids:
-            found.add('swift %s/volume_%s/..._backup_%s: backup does not '
-                      'exist' % (container, m.group(1), m.group(2)))
+            found.add('%s %s/volume_%s%s..._backup_%s: backup does not '
+                      'exist' % (kind, container, m.group(1), sep,
+                                 m.group(2)))
     return sorted(found)
 
 
@@ -88,9 +96,20 @@ def find(conf, admin_api):
         found += ['%s: %s' % (pool, item) for item in orphan_images(
             images, volume_ids, backup_ids, is_backup_pool)]
 
-    if config.uses_rgw(conf) and conf.backup_swift.auth == 'single_user':
+    drivers = config.backup_drivers(conf)
+    if config.SWIFT in drivers and conf.backup_swift.auth == 'single_user':
         swift = probes.swift_for(conf)
         for container in swift.containers():
             found += orphan_objects(container, swift.objects(container),
                                     backup_ids)
+    if config.S3 in drivers:
+        s3 = probes.s3_for(conf)
+        for bucket in s3.buckets():
+            found += orphan_objects(bucket, s3.objects(bucket), backup_ids,
+                                    kind='s3')
+    if config.POSIX in drivers:
+        posix = probes.posix_for(conf)
+        for container in posix.containers():
+            found += orphan_objects(container, posix.files(container),
+                                    backup_ids, kind='posix')
     return found

@@ -18,9 +18,12 @@ the names of backup images, snapshots and objects, the test data and the
 checksums are defined once.
 """
 
+from cinder_backup_lab import config
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import rgw
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import posix_probe
+from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
 
 
@@ -44,3 +47,15 @@ def swift_for_token(storage_url, token):
     RGW checks the token; the account is the token's project.
     """
     return swift_probe.SwiftProbe(storage_url=storage_url, token=token)
+
+
+def s3_for(conf):
+    """An S3Probe with the S3 driver's RGW user's keys."""
+    creds = rgw.load_s3_credentials(conf.state_dir)
+    return s3_probe.S3Probe(creds.endpoint_url, creds.access_key,
+                            creds.secret_key)
+
+
+def posix_for(conf):
+    """A PosixProbe of the posix driver's directory."""
+    return posix_probe.PosixProbe(config.posix_path(conf))

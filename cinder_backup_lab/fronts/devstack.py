@@ -59,8 +59,10 @@ def cinder_conf_changes(conf, driver=None, availability_zone=None,
                 'c-bak in the lab config that tempest-conf gives Tempest; '
                 'set [cinder] %s = %s' % (
                     availability_zone, zones[driver], driver,
-                    'swift_az' if zones[driver] == conf.cinder.swift_az
-                    else 'default_az', availability_zone))
+                    next(o for o in ('default_az', 'swift_az', 'posix_az',
+                                     's3_az')
+                         if getattr(conf.cinder, o) == zones[driver]),
+                    availability_zone))
         if driver == config.CEPH:
             _need_client_dir(conf, '--driver ceph')
         try:

@@ -141,6 +141,18 @@ def tempest_plugin_options(conf):
         creds = rgw.load_credentials(conf.state_dir)
         options += [('swift_auth_url', creds.auth_url),
                     ('swift_user', creds.user), ('swift_key', creds.key)]
+    # The other drivers as data: driver:AZ:container+container.
+    more = [d for d in (config.POSIX, config.S3) if d in zones]
+    options.append(('backup_drivers', ','.join(
+        '%s:%s:%s' % (d, zones[d], '+'.join(config.driver_containers(
+            conf, d))) for d in more)))
+    if config.POSIX in zones:
+        options.append(('posix_backup_path', config.posix_path(conf)))
+    if config.S3 in zones:
+        creds = rgw.load_s3_credentials(conf.state_dir)
+        options += [('s3_endpoint_url', creds.endpoint_url),
+                    ('s3_access_key', creds.access_key),
+                    ('s3_secret_key', creds.secret_key)]
     return options
 
 

@@ -23,6 +23,7 @@ import json
 import os
 import re
 
+from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
@@ -111,6 +112,11 @@ class Cinder:
                     self.conf, driver, host, az,
                     p.log(BACKUP_PROGRAM % driver), self.ceph_paths.conf),
                 0o600)
+        if config.POSIX in config.backup_drivers(self.conf):
+            # The posix driver makes its containers (0770) below it; only
+            # root, which c-bak runs as, reads the backups.
+            os.makedirs(config.posix_path(self.conf), mode=0o700,
+                        exist_ok=True)
         # c-bak reads RBD volumes through os-brick, which finds the volume
         # user's key only in /etc/ceph.
         client_files.place_os_brick_keyring(self.conf, self.ceph_paths)
@@ -182,7 +188,7 @@ class Cinder:
         hosts removed.
         """
         c = self.conf
-        known = {c.backup_ceph.host, c.backup_swift.host}
+        known = cinder_conf.all_backup_hosts(c)
         wanted = {h for _d, h, _az in cinder_conf.backup_services(c)}
         stale = [s['host'] for s in api.services('cinder-backup')
                  if s['host'] in known - wanted]

@@ -14,9 +14,10 @@
 
 One common cinder.conf (API, scheduler, volume with the RBD backend) and
 the backup options of each cinder-backup: the Ceph driver in the default
-AZ and the Swift driver pointed at RGW in a second AZ, each with its own
-"host". backup_options() is the one place those options are made: the
-lab's own c-bak files and "configure-cinder" (DevStack) both use it.
+AZ, the Swift and S3 drivers pointed at RGW and the posix driver on a
+directory, each in an AZ of its own with its own "host".
+backup_options() is the one place those options are made: the lab's own
+c-bak files and "configure-cinder" (DevStack) both use it.
 """
 
 import dataclasses
@@ -28,9 +29,13 @@ from cinder_backup_lab.storage import rgw
 
 CEPH = config.CEPH
 SWIFT = config.SWIFT
+POSIX = config.POSIX
+S3 = config.S3
 BACKUP_DRIVERS = {
     CEPH: 'cinder.backup.drivers.ceph.CephBackupDriver',
     SWIFT: 'cinder.backup.drivers.swift.SwiftBackupDriver',
+    POSIX: 'cinder.backup.drivers.posix.PosixBackupDriver',
+    S3: 'cinder.backup.drivers.s3.S3BackupDriver',
 }
 RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
 
@@ -99,6 +104,28 @@ class SwiftBackupSettings:
 
     def __repr__(self):
         return 'SwiftBackupSettings(auth=%r, key=***)' % self.auth
+
+
+@dataclasses.dataclass
+class PosixBackupSettings:
+    path: str               # backup_posix_path
+    container: str          # backup_container: the default sub-directory
+    file_size: int
+    sha_block_size: int
+
+
+@dataclasses.dataclass
+class S3BackupSettings:
+    endpoint_url: str       # RGW's S3 API, an IP endpoint
+    access_key: str
+    secret_key: str
+    bucket: str             # the default bucket
+    object_size: int
+    block_size: int
+
+    def __repr__(self):
+        return 'S3BackupSettings(endpoint_url=%r, keys=***)' % (
+            self.endpoint_url)
 
 
 def _bool(value):
@@ -226,6 +253,60 @@ def swift_backup_options(s):
     return options
 
 
+def _check_multiple(size_opt, size, block_opt, block):
+    if size % block:
+        raise ValueError('%s %d is not a multiple of %s %d'
+                         % (size_opt, size, block_opt, block))
+
+
+def posix_backup_options(s):
+    """[DEFAULT] options of the posix backup driver."""
+    _check_multiple('backup_file_size', s.file_size,
+                    'backup_sha_block_size_bytes', s.sha_block_size)
+    return [
+        ('backup_driver', BACKUP_DRIVERS[POSIX]),
+        ('backup_posix_path', s.path),
+        ('backup_container', s.container),
+        ('backup_file_size', str(s.file_size)),
+        ('backup_sha_block_size_bytes', str(s.sha_block_size)),
+    ]
+
+
+def s3_backup_options(s):
+    """[DEFAULT] options of the S3 backup driver on RGW. Holds keys."""
+    _check_multiple('backup_s3_object_size', s.object_size,
+                    'backup_s3_block_size', s.block_size)
+    return [
+        ('backup_driver', BACKUP_DRIVERS[S3]),
+        ('backup_s3_endpoint_url', s.endpoint_url),
+        ('backup_s3_store_access_key', s.access_key),
+        ('backup_s3_store_secret_key', s.secret_key),
+        ('backup_s3_store_bucket', s.bucket),
+        ('backup_s3_object_size', str(s.object_size)),
+        ('backup_s3_block_size', str(s.block_size)),
+        # Plain http on the lab's loopback RGW.
+        ('backup_s3_verify_ssl', 'false'),
+    ]
+
+
+def posix_backup_settings(conf):
+    p = conf.backup_posix
+    return PosixBackupSettings(
+        path=config.posix_path(conf),
+        container=config.posix_containers(conf)[0],
+        file_size=p.file_size, sha_block_size=p.sha_block_size)
+
+
+def s3_backup_settings(conf):
+    """Settings of the S3 driver; reads the S3 user's keys."""
+    creds = rgw.load_s3_credentials(conf.state_dir)
+    return S3BackupSettings(
+        endpoint_url=creds.endpoint_url, access_key=creds.access_key,
+        secret_key=creds.secret_key, bucket=config.s3_buckets(conf)[0],
+        object_size=conf.backup_s3.object_size,
+        block_size=conf.backup_s3.block_size)
+
+
 def ceph_backup_settings(conf, ceph_conf):
     c = conf
     return CephBackupSettings(
@@ -265,7 +346,12 @@ def backup_options(conf, driver, ceph_conf):
         return ceph_backup_options(ceph_backup_settings(conf, ceph_conf))
     if driver == SWIFT:
         return swift_backup_options(swift_backup_settings(conf))
-    raise ValueError('unknown backup driver %r; use ceph or swift' % driver)
+    if driver == POSIX:
+        return posix_backup_options(posix_backup_settings(conf))
+    if driver == S3:
+        return s3_backup_options(s3_backup_settings(conf))
+    raise ValueError('unknown backup driver %r; use one of %s'
+                     % (driver, ', '.join(config.DRIVERS)))
 
 
 def render_scheduler_conf(log_file):
@@ -279,12 +365,25 @@ def backup_services(conf):
     """[(driver, host, az)] of the c-bak services of the lab's profile."""
     c = conf.cinder
     drivers = config.backup_drivers(conf)
-    hosts = {CEPH: conf.backup_ceph.host, SWIFT: conf.backup_swift.host}
+    hosts = {CEPH: conf.backup_ceph.host, SWIFT: conf.backup_swift.host,
+             POSIX: conf.backup_posix.host, S3: conf.backup_s3.host}
     # Alone, a c-bak serves the default AZ like any cloud's; side by side
-    # the Swift one has an AZ of its own.
-    zones = {CEPH: c.default_az,
-             SWIFT: c.swift_az if len(drivers) > 1 else c.default_az}
+    # the Ceph one keeps the default AZ and each other has one of its own.
+    zones = {CEPH: c.default_az, SWIFT: c.swift_az, POSIX: c.posix_az,
+             S3: c.s3_az}
+    if len(drivers) == 1:
+        zones = {d: c.default_az for d in drivers}
+    elif CEPH not in drivers:
+        # Backups that name no AZ land in the default AZ: give it the
+        # first driver, as the profile swift does.
+        zones[drivers[0]] = c.default_az
     return [(d, hosts[d], zones[d]) for d in drivers]
+
+
+def all_backup_hosts(conf):
+    """The "host" of every c-bak the lab may run, deployed or not."""
+    return {conf.backup_ceph.host, conf.backup_swift.host,
+            conf.backup_posix.host, conf.backup_s3.host}
 
 
 def api_url(conf):

@@ -101,11 +101,18 @@ class StorageHalf:
             for entity in sorted(unused):
                 note(cluster.remove_user(entity), '%s removed' % entity)
         if config.uses_rgw(self.conf):
+            drivers = config.backup_drivers(self.conf)
             with timer.phase('radosgw'):
                 note(sup.start_program('radosgw'), 'rgw started')
                 self.gateway.wait_answering()
-                note(self.gateway.ensure_swift_user(), 'swift user')
-                self.gateway.check_swift_auth()
+                if config.SWIFT in drivers:
+                    note(self.gateway.ensure_swift_user(), 'swift user')
+                    self.gateway.check_swift_auth()
+                if config.S3 in drivers:
+                    note(self.gateway.ensure_s3_user(), 's3 user')
+                    self.gateway.check_s3_auth()
+                else:
+                    note(self.gateway.remove_s3_user(), 's3 user removed')
         with timer.phase('health'):
             cluster.wait_pgs_clean()
 
@@ -189,8 +196,13 @@ class StorageHalf:
         if ceph.backup_user(c):
             out['backup_keyring'] = self.paths.keyring(
                 'client.%s' % c.ceph.backup_user)
-        if config.uses_rgw(c):
+        drivers = config.backup_drivers(c)
+        if config.SWIFT in drivers:
             out['swift_credentials'] = rgw.credentials_path(c.state_dir)
+        if config.S3 in drivers:
+            out['s3_credentials'] = rgw.s3_credentials_path(c.state_dir)
+        if config.POSIX in drivers:
+            out['posix_backups'] = config.posix_path(c)
         return out
 
     @staticmethod
@@ -200,4 +212,5 @@ class StorageHalf:
                 == status['ceph'].get('pgs_active_clean')
                 and all(v == 'present' for v in status['pools'].values())
                 and (status.get('rgw') is None
-                     or status['rgw']['swift_auth_v1']))
+                     or (status['rgw']['swift_auth_v1'] is not False
+                         and status['rgw'].get('s3_auth') is not False)))

@@ -10,12 +10,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""RADOS Gateway: the Swift API that the Swift backup driver talks to.
+"""RADOS Gateway: the Swift and S3 APIs the backup drivers talk to.
 
 The usual arrangement (doc/operator-workflow.md): a local RGW user with a
 ":swift" subuser and a generated Swift key, used with v1 auth
-(backup_swift_auth = single_user, backup_swift_auth_version = 1). The key
-is written to a 0600 credentials file and never printed.
+(backup_swift_auth = single_user, backup_swift_auth_version = 1). The S3
+driver gets an RGW user of its own ([rgw] s3_uid) with a generated S3 key
+pair, so neither driver's key reaches the other's buckets. Keys are
+written to 0600 credentials files and never printed.
 """
 
 import configparser
@@ -26,6 +28,7 @@ import os
 import urllib.error
 import urllib.request
 
+from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
@@ -49,6 +52,18 @@ class SwiftCredentials:
         return ('SwiftCredentials(auth_url=%r, user=%r, key=***, '
                 'storage_url=%r)' % (self.auth_url, self.user,
                                      self.storage_url))
+
+
+@dataclasses.dataclass
+class S3Credentials:
+    endpoint_url: str
+    user: str
+    access_key: str
+    secret_key: str
+
+    def __repr__(self):
+        return 'S3Credentials(endpoint_url=%r, user=%r, keys=***)' % (
+            self.endpoint_url, self.user)
 
 
 def endpoint(conf):
@@ -87,6 +102,50 @@ def load_credentials(state_dir):
         raise errors.LabError('no Swift credentials at %s; run '
                               '"cinder-backup-lab up" first' % path)
     return SwiftCredentials(**dict(parser['swift']))
+
+
+def s3_credentials_path(state_dir):
+    return os.path.join(state_dir, 'rgw', 's3-credentials.conf')
+
+
+def write_s3_credentials(path, creds):
+    lines = ['# S3 keys of the lab\'s RGW user for the S3 driver (secret).',
+             '[s3]']
+    lines += ['%s = %s' % item for item in dataclasses.asdict(creds).items()]
+    files.write_file(path, '\n'.join(lines) + '\n', 0o600)
+
+
+def load_s3_credentials(state_dir):
+    path = s3_credentials_path(state_dir)
+    parser = configparser.ConfigParser(interpolation=None)
+    if not parser.read(path):
+        raise errors.LabError('no S3 credentials at %s; run '
+                              '"cinder-backup-lab up" first' % path)
+    return S3Credentials(**dict(parser['s3']))
+
+
+def s3_client(creds, timeout=30):
+    """A boto3 S3 client of RGW's S3 API with the S3 user's keys."""
+    import boto3
+    from botocore import config as boto_config
+    return boto3.client(
+        's3', endpoint_url=creds.endpoint_url,
+        aws_access_key_id=creds.access_key,
+        aws_secret_access_key=creds.secret_key,
+        # RGW ignores the region; boto3 insists on one.
+        region_name='us-east-1',
+        config=boto_config.Config(connect_timeout=timeout,
+                                  read_timeout=timeout,
+                                  retries={'max_attempts': 2}))
+
+
+def s3_auth_ok(creds):
+    """True when RGW's S3 API accepts the S3 user's keys."""
+    try:
+        s3_client(creds, timeout=5).list_buckets()
+        return True
+    except Exception:  # noqa: B902 - any failure means "not (yet) ok"
+        return False
 
 
 def http_status(url, headers=None, timeout=5):
@@ -175,6 +234,56 @@ class Gateway:
         os.chmod(path, 0o600)
         return changed
 
+    def ensure_s3_user(self):
+        """The S3 driver's RGW user and S3 key pair; writes the file.
+
+        Returns True when something was made.
+        """
+        uid = self.conf.rgw.s3_uid
+        changed = False
+        info = self._user_info(uid)
+        if info is None:
+            self._admin('user', 'create', '--uid', uid, '--display-name',
+                        '%s (S3 backup driver)' % self.conf.rgw.display_name)
+            changed = True
+            info = self._user_info(uid)
+        keys = [k for k in info.get('keys', []) if k.get('user') == uid]
+        if not keys:
+            self._admin('key', 'create', '--uid', uid, '--key-type', 's3',
+                        '--gen-access-key', '--gen-secret')
+            changed = True
+            info = self._user_info(uid)
+            keys = [k for k in info.get('keys', []) if k.get('user') == uid]
+        creds = S3Credentials(endpoint_url=endpoint(self.conf), user=uid,
+                              access_key=keys[0]['access_key'],
+                              secret_key=keys[0]['secret_key'])
+        path = s3_credentials_path(self.conf.state_dir)
+        try:
+            current = load_s3_credentials(self.conf.state_dir)
+        except errors.LabError:
+            current = None
+        if current != creds:
+            write_s3_credentials(path, creds)
+        os.chmod(path, 0o600)
+        return changed
+
+    def remove_s3_user(self):
+        """Least privilege: no S3 user when no S3 driver runs."""
+        if self._user_info(self.conf.rgw.s3_uid) is None:
+            return False
+        self._admin('user', 'rm', '--uid', self.conf.rgw.s3_uid,
+                    '--purge-data')
+        path = s3_credentials_path(self.conf.state_dir)
+        if os.path.exists(path):
+            os.remove(path)
+        return True
+
+    def check_s3_auth(self, timeout=60):
+        creds = load_s3_credentials(self.conf.state_dir)
+        commands.wait_for(lambda: s3_auth_ok(creds), timeout=timeout,
+                          interval=1, what='RGW\'s S3 API to accept the '
+                          'keys of %s' % creds.user)
+
     def check_swift_auth(self, timeout=60):
         creds = load_credentials(self.conf.state_dir)
         # A fresh user can take a moment to be visible to the gateway.
@@ -183,19 +292,35 @@ class Gateway:
                           'credentials of %s' % creds.user)
 
     def status(self):
-        """Endpoint, whether it answers and takes the Swift v1 key."""
+        """Endpoint, whether it answers and takes the drivers' keys.
+
+        swift_auth_v1 / s3_auth are None for a driver the lab does not
+        run.
+        """
+        drivers = config.backup_drivers(self.conf)
         url = endpoint(self.conf)
         answering = http_status(url + '/') == 200
-        auth = False
-        if answering:
-            try:
-                auth = swift_auth_ok(load_credentials(self.conf.state_dir))
-            except errors.LabError:
-                auth = False
+        auth = s3 = None
+        if config.SWIFT in drivers:
+            auth = False
+            if answering:
+                try:
+                    auth = swift_auth_ok(load_credentials(
+                        self.conf.state_dir))
+                except errors.LabError:
+                    auth = False
+        if config.S3 in drivers:
+            s3 = False
+            if answering:
+                try:
+                    s3 = s3_auth_ok(load_s3_credentials(self.conf.state_dir))
+                except errors.LabError:
+                    s3 = False
         return {'endpoint': url, 'answering': answering,
                 'swift_auth_v1': auth, 'auth_url': auth_url(self.conf),
                 'storage_url': storage_url(self.conf),
-                'swift_user': swift_user(self.conf)}
+                'swift_user': swift_user(self.conf),
+                's3_auth': s3, 's3_user': self.conf.rgw.s3_uid}
 
 
 def keystone_options(keystone_url, user, password_path, project,

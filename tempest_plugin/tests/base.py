@@ -26,16 +26,45 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import posix_probe
+from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
 from tempest_plugin.common import volume_data
 
 CONF = config.CONF
 CEPH = 'ceph'
 SWIFT = 'swift'
+POSIX = 'posix'
+S3 = 's3'
+# Drivers [cinder_backup_lab] backup_drivers may list.
+MORE_DRIVERS = (POSIX, S3)
 
 
 def lab_conf():
     return CONF.cinder_backup_lab
+
+
+def more_drivers():
+    """{driver: (az, [containers])} of [cinder_backup_lab] backup_drivers.
+
+    Entries "<driver>:<az>:<container>[+<container>...]"; a malformed one
+    is an error naming it, not a silent skip.
+    """
+    found = {}
+    for entry in lab_conf().backup_drivers:
+        parts = entry.split(':')
+        if len(parts) != 3 or parts[0] not in MORE_DRIVERS or not all(
+                parts[2].split('+')):
+            raise ValueError(
+                '[cinder_backup_lab] backup_drivers entry %r: use '
+                '"<driver>:<az>:<container>[+<container>...]" with driver '
+                'one of %s' % (entry, ', '.join(MORE_DRIVERS)))
+        driver, az, containers = parts
+        if driver in found:
+            raise ValueError('[cinder_backup_lab] backup_drivers lists %s '
+                             'twice' % driver)
+        found[driver] = (az or None, containers.split('+'))
+    return found
 
 
 class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
@@ -69,7 +98,8 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
     def enabled_drivers(cls):
         conf = lab_conf()
         return [d for d, on in ((CEPH, conf.ceph_backup_enabled),
-                                (SWIFT, conf.swift_backup_enabled)) if on]
+                                (SWIFT, conf.swift_backup_enabled)) if on
+                ] + list(more_drivers())
 
     @classmethod
     def resource_setup(cls):
@@ -81,6 +111,13 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         cls.swift = None
         if conf.swift_backup_enabled:
             cls.swift = cls.swift_probe()
+        more = more_drivers()
+        cls.posix = cls.s3 = None
+        if POSIX in more:
+            cls.posix = posix_probe.PosixProbe(conf.posix_backup_path)
+        if S3 in more:
+            cls.s3 = s3_probe.S3Probe(conf.s3_endpoint_url,
+                                      conf.s3_access_key, conf.s3_secret_key)
 
     @classmethod
     def swift_probe(cls):
@@ -103,21 +140,35 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
     @staticmethod
     def containers(driver):
         conf = lab_conf()
+        if driver in MORE_DRIVERS:
+            return list(more_drivers()[driver][1])
         return list(conf.ceph_backup_pools if driver == CEPH
                     else conf.swift_backup_containers)
 
     @staticmethod
     def availability_zone(driver):
         conf = lab_conf()
+        if driver in MORE_DRIVERS:
+            return more_drivers()[driver][0]
         return (conf.ceph_backup_availability_zone if driver == CEPH
                 else conf.swift_backup_availability_zone)
 
     def skip_unless_driver(self, driver):
         if driver not in self.enabled_drivers():
             raise self.skipException(
-                'the %s backup driver is not configured '
-                '([cinder_backup_lab] %s_backup_enabled = False)'
-                % (driver, driver))
+                'the %s backup driver is not configured ([cinder_backup_lab] '
+                '%s)' % (driver, 'backup_drivers has no %s entry' % driver
+                         if driver in MORE_DRIVERS
+                         else '%s_backup_enabled = False' % driver))
+
+    def skip_unless_more_drivers(self):
+        """The drivers of backup_drivers; skip, saying so, when none."""
+        drivers = list(more_drivers())
+        if not drivers:
+            raise self.skipException(
+                'no driver in [cinder_backup_lab] backup_drivers (posix, '
+                's3 entries "<driver>:<az>:<container>[+...]")')
+        return drivers
 
     def known_bug(self, name):
         return name in lab_conf().known_cinder_bugs
@@ -272,11 +323,13 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
 
     # -- backend checks ----------------------------------------------------
     def backend_artifacts(self, driver, container, backup):
+        """What the driver's backend holds of a backup in a container."""
         if driver == CEPH:
             return self.ceph.backup_artifacts(container, backup['volume_id'],
                                               backup['id'])
-        return self.swift.backup_objects(container, backup['volume_id'],
-                                         backup['id'])
+        probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3}[driver]
+        return probe.backup_objects(container, backup['volume_id'],
+                                    backup['id'])
 
     def assert_backup_only_in(self, driver, container, backup):
         """The backend holds the backup in `container` and nowhere else."""
@@ -298,6 +351,29 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
                 [], self.backend_artifacts(driver, container, backup),
                 '%s backup %s left data in %s after delete'
                 % (driver, backup['id'], container))
+
+    def backup_into_each_container(self, driver):
+        """A backup per container of a driver, found there only; deleted.
+
+        For each container: back the volume up into it, check that show
+        and list --detail report that container, that the backend holds
+        the backup there and in no other container of the driver, delete
+        it, and check the backend holds nothing of it anymore.
+        """
+        volume = self.create_test_volume()
+        self.write_data(volume, 0)
+        for container in self.containers(driver):
+            backup = self.backup_volume(volume['id'], driver,
+                                        container=container)
+            self.assertEqual(container, backup['container'])
+            self.assertEqual(volume['id'], backup['volume_id'])
+            listed = {b['id']: b for b in self.backups_client.list_backups(
+                detail=True)['backups']}
+            self.assertIn(backup['id'], listed)
+            self.assertEqual(container, listed[backup['id']]['container'])
+            self.assert_backup_only_in(driver, container, backup)
+            self.delete_backup_and_wait(backup['id'])
+            self.assert_backup_gone(driver, backup)
 
     def assert_no_source_snapshots(self, volume_id):
         """No backup.*.snap.* left on the source volume's image."""

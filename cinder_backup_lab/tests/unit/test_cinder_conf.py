@@ -163,3 +163,68 @@ class TestBackupServices(testtools.TestCase):
                          cinder_conf.backup_services(self._conf('ceph')))
         self.assertEqual([('swift', 'cbl-backup-swift', 'nova')],
                          cinder_conf.backup_services(self._conf('swift')))
+
+    def test_all_gives_every_driver_an_az_and_host_of_its_own(self):
+        self.assertEqual(
+            [('ceph', 'cbl-backup-ceph', 'nova'),
+             ('swift', 'cbl-backup-swift', 'az-swift'),
+             ('posix', 'cbl-backup-posix', 'az-posix'),
+             ('s3', 'cbl-backup-s3', 'az-s3')],
+            cinder_conf.backup_services(self._conf('all')))
+
+    def test_backup_drivers_replace_the_profile(self):
+        conf = self._conf('both')
+        conf.set_override('backup_drivers', ['s3', 'posix'])
+        # Without Ceph, the first driver serves the default AZ.
+        self.assertEqual(
+            [('posix', 'cbl-backup-posix', 'nova'),
+             ('s3', 'cbl-backup-s3', 'az-s3')],
+            cinder_conf.backup_services(conf))
+
+
+class TestMoreDrivers(testtools.TestCase):
+
+    def test_posix_options(self):
+        d = dict(cinder_conf.posix_backup_options(
+            cinder_conf.PosixBackupSettings(
+                path='/s/backup-posix', container='volumebackups',
+                file_size=52428800, sha_block_size=32768)))
+        self.assertEqual('cinder.backup.drivers.posix.PosixBackupDriver',
+                         d['backup_driver'])
+        self.assertEqual('/s/backup-posix', d['backup_posix_path'])
+        self.assertEqual('volumebackups', d['backup_container'])
+        self.assertEqual('52428800', d['backup_file_size'])
+        self.assertEqual('32768', d['backup_sha_block_size_bytes'])
+
+    def _s3(self, **kw):
+        values = dict(endpoint_url='http://127.0.0.1:8080',
+                      access_key='AKEY', secret_key='s3cr3t',
+                      bucket='s3-volumebackups', object_size=52428800,
+                      block_size=32768)
+        values.update(kw)
+        return cinder_conf.S3BackupSettings(**values)
+
+    def test_s3_options(self):
+        d = dict(cinder_conf.s3_backup_options(self._s3()))
+        self.assertEqual('cinder.backup.drivers.s3.S3BackupDriver',
+                         d['backup_driver'])
+        self.assertEqual('http://127.0.0.1:8080',
+                         d['backup_s3_endpoint_url'])
+        self.assertEqual('AKEY', d['backup_s3_store_access_key'])
+        self.assertEqual('s3cr3t', d['backup_s3_store_secret_key'])
+        self.assertEqual('s3-volumebackups', d['backup_s3_store_bucket'])
+        self.assertEqual('false', d['backup_s3_verify_ssl'])
+
+    def test_s3_sizes_must_fit_and_repr_hides_keys(self):
+        self.assertRaises(ValueError, cinder_conf.s3_backup_options,
+                          self._s3(object_size=100000))
+        self.assertNotIn('s3cr3t', repr(self._s3()))
+        self.assertNotIn('AKEY', repr(self._s3()))
+
+    def test_posix_path_defaults_to_the_state_dir(self):
+        conf = config.load()
+        conf.set_override('state_dir', '/var/lib/x')
+        self.assertEqual('/var/lib/x/backup-posix', config.posix_path(conf))
+        d = dict(cinder_conf.backup_options(conf, 'posix', '/c'))
+        self.assertEqual('/var/lib/x/backup-posix', d['backup_posix_path'])
+        self.assertEqual('volumebackups', d['backup_container'])

@@ -116,3 +116,58 @@ class ValidationTest(testtools.TestCase):
                                 '[DEFAULT]\nprofile = nfs\n')
         self.assertIn('[ceph] osd_size_gb', str(exc))
         self.assertIn('[DEFAULT] profile', str(exc))
+
+
+class DriversTest(testtools.TestCase):
+
+    def test_profiles(self):
+        conf = config.load()
+        for profile, drivers in (('ceph', ['ceph']), ('swift', ['swift']),
+                                 ('both', ['ceph', 'swift']),
+                                 ('all', ['ceph', 'swift', 'posix', 's3'])):
+            conf.set_override('profile', profile)
+            self.assertEqual(drivers, config.backup_drivers(conf))
+        conf.set_override('profile', 'ceph')
+        self.assertFalse(config.uses_rgw(conf))
+        conf.set_override('backup_drivers', ['s3'])
+        self.assertTrue(config.uses_rgw(conf))
+
+    def test_nfs_without_kernel_support_is_refused_with_the_reason(self):
+        errors = config.driver_problems(['ceph', 'nfs'], {'ext4', 'tmpfs'})
+        self.assertEqual(1, len(errors), errors)
+        self.assertIn('no NFS client', errors[0])
+        self.assertIn('CONFIG_NFS_FS', errors[0])
+
+    def test_nfs_with_kernel_support_is_still_not_deployed(self):
+        errors = config.driver_problems(['nfs'], {'nfs', 'ext4'})
+        self.assertEqual(1, len(errors), errors)
+        self.assertNotIn('no NFS client', errors[0])
+        self.assertIn('no NFS server', errors[0])
+
+    def test_tsm_is_refused_as_removed(self):
+        errors = config.driver_problems(['tsm'], set())
+        self.assertIn('removed from Cinder in 18.0.0', errors[0])
+
+    def test_unknown_driver(self):
+        errors = config.driver_problems(['ceph', 'tape'], set())
+        self.assertEqual(1, len(errors), errors)
+        self.assertIn("unknown driver 'tape'", errors[0])
+
+    def test_validate_reads_the_drivers(self):
+        conf = config.load()
+        conf.set_override('backup_drivers', ['posix', 'nfs'])
+        self.assertTrue(any('nfs' in e for e in config.validate(
+            conf, filesystems=set())))
+        conf.set_override('backup_drivers', ['posix', 's3'])
+        self.assertEqual([], config.validate(conf, filesystems=set()))
+
+    def test_kernel_filesystems_parses_proc(self):
+        tmp = tempfile.mkdtemp()
+        self.addCleanup(os.rmdir, tmp)
+        path = os.path.join(tmp, 'filesystems')
+        self.addCleanup(os.remove, path)
+        with open(path, 'w') as f:
+            f.write('nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\tfuse\n')
+        self.assertEqual({'sysfs', 'tmpfs', 'ext4', 'fuse'},
+                         config.kernel_filesystems(path))
+        self.assertEqual(set(), config.kernel_filesystems(path + '.none'))

@@ -62,3 +62,17 @@ class OrphanObjectsTest(testtools.TestCase):
         found = leftovers.orphan_objects('c', names, {BAK})
         self.assertEqual(1, len(found))
         self.assertIn(GONE_BAK, found[0])
+
+    def test_posix_files_of_missing_backups(self):
+        stamp = 'volume_%s_20261126101010_backup_%s'
+        names = [stamp % (VOL, BAK) + '-00001',
+                 stamp % (VOL, GONE_BAK) + '-00001',
+                 stamp % (VOL, GONE_BAK) + '_sha256file', 'lost+found']
+        found = leftovers.orphan_objects('c', names, {BAK}, kind='posix')
+        self.assertEqual(1, len(found), found)
+        self.assertIn(GONE_BAK, found[0])
+        self.assertTrue(found[0].startswith('posix c/'), found[0])
+        # A Swift-style name is not a posix file of a backup, nor the
+        # other way round.
+        self.assertEqual([], leftovers.orphan_objects(
+            'c', names[1:2], set(), kind='swift'))

@@ -48,8 +48,34 @@ class TestOpenStackValidation(testtools.TestCase):
     def test_same_az_for_both_drivers_is_refused(self):
         conf = load(cinder={'default_az': 'nova', 'swift_az': 'nova'})
         errors = config.validate(conf)
-        self.assertTrue(any('default_az and swift_az' in e for e in errors),
-                        errors)
+        self.assertTrue(any('default_az, swift_az, posix_az, s3_az must '
+                            'all differ' in e for e in errors), errors)
+
+    def test_same_az_for_posix_and_s3_is_refused(self):
+        conf = load(cinder={'posix_az': 'az-x', 's3_az': 'az-x'})
+        errors = config.validate(conf)
+        self.assertTrue(any('must all differ' in e for e in errors), errors)
+
+    def test_s3_buckets_must_not_be_swift_containers(self):
+        conf = load(backup_s3={'buckets': ['volumebackups', 's3-b']})
+        errors = config.validate(conf)
+        self.assertTrue(any('also Swift containers' in e and
+                            'volumebackups' in e for e in errors), errors)
+
+    def test_s3_bucket_names_are_checked(self):
+        conf = load(backup_s3={'buckets': ['Bad_Bucket']})
+        self.assertTrue(any("'Bad_Bucket' is not a usable name" in e
+                            for e in config.validate(conf)))
+
+    def test_s3_uid_differs_from_the_swift_uid(self):
+        conf = load(rgw={'s3_uid': 'cinder-backup'})
+        self.assertTrue(any('s3_uid and uid' in e
+                            for e in config.validate(conf)))
+
+    def test_posix_sizes_must_fit(self):
+        conf = load(backup_posix={'file_size': 1000, 'sha_block_size': 3})
+        self.assertTrue(any('[backup_posix] file_size 1000' in e
+                            for e in config.validate(conf)))
 
     def test_hosts_must_differ(self):
         conf = load(backup_ceph={'host': 'same'},

@@ -34,20 +34,7 @@ class CinderBackupLabContainerTest(base.BaseCinderBackupLabTest):
 
     def _each_container(self, driver):
         self.skip_unless_driver(driver)
-        volume = self.create_test_volume()
-        self.write_data(volume, 0)
-        for container in self.containers(driver):
-            backup = self.backup_volume(volume['id'], driver,
-                                        container=container)
-            self.assertEqual(container, backup['container'])
-            self.assertEqual(volume['id'], backup['volume_id'])
-            listed = {b['id']: b for b in self.backups_client.list_backups(
-                detail=True)['backups']}
-            self.assertIn(backup['id'], listed)
-            self.assertEqual(container, listed[backup['id']]['container'])
-            self.assert_backup_only_in(driver, container, backup)
-            self.delete_backup_and_wait(backup['id'])
-            self.assert_backup_gone(driver, backup)
+        self.backup_into_each_container(driver)
 
     @decorators.idempotent_id('0c62490a-3a40-4c3f-a571-778c202e0653')
     def test_ceph_backup_lands_in_each_requested_pool(self):
