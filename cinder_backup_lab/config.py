@@ -787,10 +787,15 @@ def lab_ports(conf):
 
 
 def default_config_files():
-    """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists."""
-    path = os.environ.get(CONFIG_ENV)
-    if path:
-        return [path]
+    """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists.
+
+    The variable may name several files separated by ":", read in order
+    (a later one overrides: the test command's profile overlay).
+    """
+    paths = [p for p in os.environ.get(CONFIG_ENV, '').split(os.pathsep)
+             if p]
+    if paths:
+        return paths
     if os.path.exists(DEFAULT_CONFIG_FILE):
         return [DEFAULT_CONFIG_FILE]
     return []

@@ -2,7 +2,8 @@
 # The project's test command: installs what it needs, then runs
 #   1. lint (flake8 + hacking, check-uuid, bashate, shellcheck), unit tests,
 #   2. "cinder-backup-lab up" for real (Ceph, RGW, MariaDB, RabbitMQ,
-#      Keystone, Cinder with two c-bak), the integration tests against it,
+#      Keystone, Cinder with a c-bak per backup driver: profile all), the
+#      integration tests against it,
 #      the operator workflow demo, upstream Tempest's backup tests, this
 #      project's Tempest plugin at concurrency 2, and a leftovers check,
 #   3. the lifecycle tests (down/up keeps data, clean leaves nothing),
@@ -25,6 +26,24 @@ skipped=0
 xfailed=0
 report_dir=$REPO_DIR/lab-reports
 mkdir -p "$report_dir"
+
+# The lab of the test command runs every backup driver this machine can
+# run (profile all: ceph, swift, posix, s3), whatever profile the lab
+# config names: a profile overlay read after it. Set
+# CINDER_BACKUP_LAB_TEST_PROFILE to another profile, or to nothing to keep
+# the config's own. The lifecycle tests switch through the others.
+test_profile=${CINDER_BACKUP_LAB_TEST_PROFILE-all}
+if [ -n "$test_profile" ]; then
+    base_config=${CINDER_BACKUP_LAB_CONFIG:-}
+    if [ -z "$base_config" ] && [ -f /etc/cinder-backup-lab/lab.conf ]; then
+        base_config=/etc/cinder-backup-lab/lab.conf
+    fi
+    profile_overlay=$report_dir/profile-$test_profile.conf
+    printf '[DEFAULT]\nprofile = %s\n' "$test_profile" > "$profile_overlay"
+    CINDER_BACKUP_LAB_CONFIG=${base_config:+$base_config:}$profile_overlay
+    export CINDER_BACKUP_LAB_CONFIG
+    echo "lab config: $CINDER_BACKUP_LAB_CONFIG (profile $test_profile)"
+fi
 
 # Add the totals of a stestr/tempest run (its "Totals" block in $log) to
 # ours. Expected failures (known upstream bugs, named in the test) count

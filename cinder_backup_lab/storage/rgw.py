@@ -268,12 +268,40 @@ class Gateway:
         return changed
 
     def remove_s3_user(self):
-        """Least privilege: no S3 user when no S3 driver runs."""
-        if self._user_info(self.conf.rgw.s3_uid) is None:
+        """Least privilege: no S3 user when no S3 driver runs.
+
+        Loses nothing: only empty buckets go (the driver leaves its
+        buckets behind when backups are deleted); a bucket still holding
+        objects keeps the user, and says so. True when the user went.
+        """
+        uid = self.conf.rgw.s3_uid
+        if self._user_info(uid) is None:
             return False
-        self._admin('user', 'rm', '--uid', self.conf.rgw.s3_uid,
-                    '--purge-data')
         path = s3_credentials_path(self.conf.state_dir)
+        buckets = json.loads(self._admin('bucket', 'list', '--uid', uid))
+        kept = []
+        try:
+            client = buckets and s3_client(load_s3_credentials(
+                self.conf.state_dir))
+        except errors.LabError:
+            # Without the keys the buckets cannot be looked into: keep.
+            client, kept, buckets = None, list(buckets), []
+        if buckets:
+            for bucket in buckets:
+                # radosgw-admin's "bucket rm" may drop a non-empty bucket:
+                # ask the S3 API whether it is empty first.
+                if client.list_objects_v2(Bucket=bucket,
+                                          MaxKeys=1).get('KeyCount'):
+                    kept.append(bucket)
+                else:
+                    self._admin('bucket', 'rm', '--bucket', bucket)
+        if kept:
+            LOG.warning('RGW user %s is kept: its S3 buckets %s still hold '
+                        'backup objects; delete those backups (or run the '
+                        'S3 driver again) to let the lab remove the user',
+                        uid, ', '.join(kept))
+            return False
+        self._admin('user', 'rm', '--uid', uid)
         if os.path.exists(path):
             os.remove(path)
         return True

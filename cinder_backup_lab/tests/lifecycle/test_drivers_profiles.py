@@ -13,7 +13,8 @@
 """Profiles mean what they say: a lab deploys only what its drivers use.
 
 `ceph`: no RGW (no program, no port, no cephx key) and healthy without
-one; `swift`: no cephx user for Ceph backup pools. Switches the running
+one; `swift`: no cephx user for Ceph backup pools, no S3 user; `all`:
+a c-bak per driver, each in its own AZ, with its files. Switches the running
 lab's profile and back to its own, so it runs with the lifecycle tests,
 alone (before test_lifecycle, which ends the lab).
 """
@@ -79,6 +80,35 @@ class ProfilesTest(base.LabTestCase):
         self.assertIn(rgw_user, users)
         self.assertNotIn('backup_keyring', status['files'])
 
-        status = self._up(own)
-        self.assertEqual(own == 'both' or own == 'ceph',
+        # Least privilege: no S3 user while no S3 driver runs.
+        self.assertIsNone(self.lab.storage.gateway._user_info(
+            self.conf.rgw.s3_uid))
+
+        status = self._up(config.ALL)
+        self._check_all(status)
+
+        if own != config.ALL:
+            status = self._up(own)
+        self.assertEqual(config.CEPH in config.backup_drivers(self.conf),
                          backup_user in self._cephx_users())
+
+    def _check_all(self, status):
+        """Every driver's c-bak runs in an AZ of its own, with its files."""
+        cbaks = {s['name']: s for s in status['services']
+                 if s['name'].startswith('cinder-backup-')}
+        self.assertEqual(
+            sorted('cinder-backup-%s' % d for d in config.DRIVERS),
+            sorted(cbaks))
+        zones = [s['az'] for s in cbaks.values()]
+        self.assertEqual(len(zones), len(set(zones)), zones)
+        for svc in cbaks.values():
+            self.assertEqual('RUNNING', svc['state'], svc)
+            self.assertTrue(svc['rss_bytes'], svc)
+        self.assertTrue(status['rgw']['swift_auth_v1'])
+        self.assertTrue(status['rgw']['s3_auth'])
+        for name in ('s3_credentials', 'posix_backups'):
+            self.assertIn(name, status['files'])
+        self.assertEqual(0o600, os.stat(
+            status['files']['s3_credentials']).st_mode & 0o777)
+        self.assertEqual(0o700, os.stat(
+            status['files']['posix_backups']).st_mode & 0o777)

@@ -13,6 +13,7 @@
 import os
 import tempfile
 
+import fixtures
 import testtools
 
 from cinder_backup_lab import config
@@ -171,3 +172,17 @@ class DriversTest(testtools.TestCase):
         self.assertEqual({'sysfs', 'tmpfs', 'ext4', 'fuse'},
                          config.kernel_filesystems(path))
         self.assertEqual(set(), config.kernel_filesystems(path + '.none'))
+
+
+class ConfigFilesTest(testtools.TestCase):
+
+    def test_the_variable_may_name_several_files(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            config.CONFIG_ENV, '/a/lab.conf:/b/all.conf'))
+        self.assertEqual(['/a/lab.conf', '/b/all.conf'],
+                         config.default_config_files())
+
+    def test_one_file(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            config.CONFIG_ENV, '/a/lab.conf'))
+        self.assertEqual(['/a/lab.conf'], config.default_config_files())
