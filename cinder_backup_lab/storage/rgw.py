@@ -193,6 +193,9 @@ class Gateway:
         except errors.CommandError:
             return None
 
+    def user_exists(self, uid):
+        return self._user_info(uid) is not None
+
     def ensure_swift_user(self):
         """Create the RGW user, its swift subuser and key if missing.
 

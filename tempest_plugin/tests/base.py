@@ -250,6 +250,10 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         self.addCleanup(client.wait_for_resource_deletion, backup['id'])
         self.addCleanup(test_utils.call_and_ignore_notfound_exc,
                         client.delete_backup, backup['id'])
+        # Runs first: a backup still creating or restoring (a test that
+        # failed half way) refuses the delete.
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.wait_backup_settled, backup['id'], client)
         if wait_for:
             self.wait_backup(backup['id'], wait_for, client)
         return client.show_backup(backup['id'])['backup']

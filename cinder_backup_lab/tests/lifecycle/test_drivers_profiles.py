@@ -81,7 +81,7 @@ class ProfilesTest(base.LabTestCase):
         self.assertNotIn('backup_keyring', status['files'])
 
         # Least privilege: no S3 user while no S3 driver runs.
-        self.assertIsNone(self.lab.storage.gateway._user_info(
+        self.assertFalse(self.lab.storage.gateway.user_exists(
             self.conf.rgw.s3_uid))
 
         status = self._up(config.ALL)
