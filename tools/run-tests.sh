@@ -5,7 +5,9 @@
 #      Keystone, Cinder with a c-bak per backup driver: profile all), the
 #      integration tests against it,
 #      the operator workflow demo, upstream Tempest's backup tests, this
-#      project's Tempest plugin at concurrency 2, and a leftovers check,
+#      project's Tempest plugin at concurrency 2, and a leftovers check;
+#      then the same lab in the Swift driver's per_user mode: the plugin's
+#      Swift tests and leftovers again, and back,
 #   3. the lifecycle tests (down/up keeps data, clean leaves nothing),
 #   4. with CINDER_BACKUP_LAB_GIT_BASE set (a git mirror, see
 #      tools/run-devstack.sh): a real DevStack with the plugin, Tempest,
@@ -148,6 +150,45 @@ run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
 lint leftovers cinder-backup-lab leftovers
+
+# The Swift driver in per_user mode (RGW validates the callers' Keystone
+# tokens; each backup lands in its project's account): the same lab
+# switched to it by an overlay, the plugin's Swift tests (their probe
+# reads the primary project's account with its token), leftovers in every
+# project's account, and back to the config's own mode.
+run_swift_per_user() {
+    local own=${CINDER_BACKUP_LAB_CONFIG:-}
+    if [ -z "$own" ] && [ -f /etc/cinder-backup-lab/lab.conf ]; then
+        own=/etc/cinder-backup-lab/lab.conf
+    fi
+    local overlay=$report_dir/swift-per-user.conf
+    printf '[backup_swift]\nauth = per_user\n' > "$overlay"
+    local per_user_config=${own:+$own:}$overlay
+    echo "=== swift per_user: cinder-backup-lab up $(date -u +%H:%M:%S)"
+    if CINDER_BACKUP_LAB_CONFIG=$per_user_config cinder-backup-lab up \
+            > "$report_dir/up-swift-per-user.log" 2>&1; then
+        run_tempest tempest-plugin-swift-per-user \
+            env CINDER_BACKUP_LAB_CONFIG="$per_user_config" \
+            TEMPEST_REGEX='CinderBackupLab.*(test_swift|BothDrivers)' \
+            TEMPEST_CONCURRENCY=2 \
+            TEMPEST_REPORT_DIR="$report_dir/tempest-swift-per-user" \
+            bash tools/run-tempest.sh
+        lint leftovers-swift-per-user \
+            env CINDER_BACKUP_LAB_CONFIG="$per_user_config" \
+            cinder-backup-lab leftovers
+    else
+        echo "the lab did not come up in per_user mode; see $report_dir/up-swift-per-user.log"
+        failed=$(( failed + 1 ))
+    fi
+    lint "up (the config's own Swift mode again)" up_logged \
+        "$report_dir/up-swift-own-mode.log"
+}
+
+# "cinder-backup-lab up" with its output in $1 (shown when it fails).
+up_logged() {
+    cinder-backup-lab up > "$1" 2>&1 || { cat "$1"; return 1; }
+}
+run_swift_per_user
 
 run_suite lifecycle cinder_backup_lab/tests/lifecycle 1
 

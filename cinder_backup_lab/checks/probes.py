@@ -41,6 +41,11 @@ def swift_for(conf):
     return swift_probe.SwiftProbe(creds.auth_url, creds.user, creds.key)
 
 
+def gateway_for(conf):
+    """RGW's admin view (radosgw-admin as client.admin): every account."""
+    return rgw.Gateway(conf, ceph.Cluster(conf))
+
+
 def swift_for_token(storage_url, token):
     """A SwiftProbe as a Keystone user (per_user mode).
 

@@ -196,6 +196,19 @@ class Gateway:
     def user_exists(self, uid):
         return self._user_info(uid) is not None
 
+    def buckets(self):
+        """Every bucket (Swift container) of every RGW user and tenant.
+
+        A bucket of an implicit Keystone tenant (per_user Swift mode) is
+        named "<project id>/<bucket>".
+        """
+        return json.loads(self._admin('bucket', 'list'))
+
+    def bucket_objects(self, bucket):
+        """Names of the objects in one bucket (as named by buckets())."""
+        return [o['name'] for o in json.loads(
+            self._admin('bucket', 'list', '--bucket', bucket))]
+
     def ensure_swift_user(self):
         """Create the RGW user, its swift subuser and key if missing.
 

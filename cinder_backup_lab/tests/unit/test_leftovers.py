@@ -76,3 +76,16 @@ class OrphanObjectsTest(testtools.TestCase):
         # other way round.
         self.assertEqual([], leftovers.orphan_objects(
             'c', names[1:2], set(), kind='swift'))
+
+
+class PerUserBucketsTest(testtools.TestCase):
+
+    def test_only_the_buckets_of_keystone_projects(self):
+        # radosgw-admin bucket list: the lab's own users' buckets by bare
+        # name, the implicit tenants' (per_user Swift) as "<tenant>/<name>".
+        buckets = ['volumebackups', 's3-backups',
+                   'eeb5174e2bc74fcbbaf03851d4a8ae80/volumebackups',
+                   '07daa694bae14073840fb99c1230c390/backups']
+        self.assertEqual(['07daa694bae14073840fb99c1230c390/backups',
+                          'eeb5174e2bc74fcbbaf03851d4a8ae80/volumebackups'],
+                         leftovers.per_user_buckets(buckets))
