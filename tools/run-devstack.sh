@@ -383,6 +383,8 @@ prepare_git() {
 # the summed PSS of the nodes' processes (those in a PID namespace other
 # than the host's).
 start_sampler() {
+    # Exists before the first sample: a phase may end before it.
+    : > "$WORK/logs/memory.tsv"
     python3 - "$WORK/logs/memory.tsv" > /dev/null 2>&1 <<'EOF' &
 import os, sys, time
 out = open(sys.argv[1], 'w', buffering=1)
