@@ -128,6 +128,8 @@ lint demo cinder-backup-lab demo
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
+# Faults: the backend misbehaves under a running backup.
+run_suite faults cinder_backup_lab/tests/faults 1
 lint leftovers cinder-backup-lab leftovers
 
 run_suite lifecycle cinder_backup_lab/tests/lifecycle 1
