@@ -206,6 +206,16 @@ ceph_opts = [
     cfg.IntOpt('osd_memory_target_mb', default=1024, min=896,
                help='BlueStore cache/memory target of the OSD in MiB. '
                     'Ceph\'s default (4 GiB) is too much for a lab.'),
+    cfg.FloatOpt('nearfull_ratio', default=0.85, min=0.05, max=0.98,
+                 help='Used fraction of the OSD at which Ceph warns '
+                      '(OSD_NEARFULL); "status", "doctor" and the '
+                      'preflight of big writes use it too. Set by every '
+                      '"up", so a lab left with other ratios (an '
+                      'interrupted fault test) gets these back.'),
+    cfg.FloatOpt('full_ratio', default=0.95, min=0.06, max=0.99,
+                 help='Used fraction of the OSD at which Ceph stops '
+                      'writes (OSD_FULL): clients, RGW and c-bak, wait. '
+                      'Set by every "up"; must be above nearfull_ratio.'),
 ]
 
 rgw_opts = [
@@ -228,6 +238,13 @@ rgw_opts = [
                help='RGW user whose S3 keys the S3 backup driver uses: a '
                     'user of its own, so the S3 c-bak cannot reach the '
                     'Swift driver\'s containers (least privilege).'),
+    cfg.IntOpt('gc_min_wait', default=60, min=0, max=7200,
+               help='Seconds after a Swift object is deleted before RGW\'s '
+                    'garbage collector may free its data '
+                    '(rgw_gc_obj_min_wait; Ceph\'s default, 7200, lets '
+                    'deleted backups fill a small lab cluster). The '
+                    'collector runs every gc_min_wait seconds too (at '
+                    'least every 30 s).'),
 ]
 
 
@@ -550,6 +567,10 @@ def validate(conf, filesystems=None):
     if conf.ceph.volume_user == conf.ceph.backup_user:
         errors.append('[ceph] volume_user and backup_user must differ: '
                       'each gets only the caps its service needs')
+    if conf.ceph.nearfull_ratio >= conf.ceph.full_ratio:
+        errors.append('[ceph] nearfull_ratio %s must be below full_ratio '
+                      '%s: Ceph warns before it stops writes'
+                      % (conf.ceph.nearfull_ratio, conf.ceph.full_ratio))
 
     for opt in ('uid', 'subuser'):
         value = getattr(conf.rgw, opt)

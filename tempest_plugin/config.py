@@ -67,7 +67,8 @@ BackupLabGroup = [
     cfg.ListOpt('known_cinder_bugs',
                 default=['restore-non-default-pool',
                          'backup-snapshot-left-on-source',
-                         'incremental-another-pool'],
+                         'incremental-another-pool',
+                         'backup-hangs-on-full-cluster'],
                 help='Upstream Cinder bugs the deployed Cinder has. A test '
                      'that hits a listed bug is reported as an expected '
                      'failure that names it; once Cinder is fixed the test '
@@ -80,7 +81,11 @@ BackupLabGroup = [
                      'the backups are deleted), incremental-another-pool '
                      '(the API accepts a Ceph incremental into another '
                      'pool than its parent\'s; the driver ends it in '
-                     'error).'),
+                     'error), backup-hangs-on-full-cluster (a backup into a '
+                     'full Ceph cluster stays "creating" with no error for '
+                     'as long as the cluster is full: Cinder sets no '
+                     'timeout on the backend\'s writes; checked by the '
+                     'lab\'s fault tests).'),
 
     # How to reach the Ceph cluster.
     cfg.StrOpt('ceph_conf', default='/etc/ceph/ceph.conf',

@@ -33,7 +33,8 @@
 # Settings (environment):
 #   CINDER_BACKUP_LAB_GIT_BASE       the mirror (required)
 #   CINDER_BACKUP_LAB_DEVSTACK_WORK  work dir: cached root, node roots,
-#                                    logs (default
+#                                    logs, the run before's logs in
+#                                    logs.previous (default
 #                                    /var/tmp/cinder-backup-lab-devstack)
 #   CINDER_BACKUP_LAB_DEVSTACK_KEEP  1: leave the node roots and
 #                                    containers' files after the run
@@ -383,6 +384,8 @@ prepare_git() {
 # the summed PSS of the nodes' processes (those in a PID namespace other
 # than the host's).
 start_sampler() {
+    # Exists before the first sample: a phase may end before it.
+    : > "$WORK/logs/memory.tsv"
     python3 - "$WORK/logs/memory.tsv" > /dev/null 2>&1 <<'EOF' &
 import os, sys, time
 out = open(sys.argv[1], 'w', buffering=1)
@@ -608,8 +611,11 @@ main() {
     # The lab's venv renders local.conf ("cinder-backup-lab localconf").
     bash "$REPO_DIR/tools/bootstrap.sh" || die "tools/bootstrap.sh failed"
     CBL=${LAB_VENV:-$REPO_DIR/.venv}/bin/cinder-backup-lab
+    # The run before keeps its logs (one generation): a run of another
+    # profile right after must not erase what a failure left to read.
+    rm -rf "$WORK/logs.previous"
+    [ ! -d "$WORK/logs" ] || mv "$WORK/logs" "$WORK/logs.previous"
     mkdir -p "$WORK/logs"
-    rm -f "$WORK"/logs/*.log "$WORK/logs/memory.tsv"
     trap cleanup EXIT
     trap interrupted INT TERM
     start_sampler

@@ -149,7 +149,12 @@ lint demo cinder-backup-lab demo
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
+# Faults and capacity: the cluster fills under a running backup; deleted
+# backups give their space back.
+run_suite faults cinder_backup_lab/tests/faults 1
 lint leftovers cinder-backup-lab leftovers
+# After everything: healthy, the space used and RGW's GC backlog.
+lint status cinder-backup-lab status
 
 # The Swift driver in per_user mode (RGW validates the callers' Keystone
 # tokens; each backup lands in its project's account): the same lab

@@ -14,9 +14,9 @@
 
 Compares what the backends hold with what Cinder knows: an RBD image,
 snapshot, Swift or S3 object or posix file that belongs to a volume or
-backup Cinder no longer has is a leftover, and so is any volume or backup
-a Tempest run made (its name carries the "tempest-" prefix of
-data_utils.rand_name).
+backup Cinder no longer has is a leftover, and so is any volume or
+backup a test made: a Tempest run's (the "tempest-" prefix of
+data_utils.rand_name) or the lab's own demo and tests' ("cbl-").
 """
 
 import re
@@ -34,7 +34,7 @@ _BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
 # files: volume_<vol>_<ts>_backup_<id>...
 _SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
 _POSIX_FILE = re.compile(r'^volume_(%s)_\d+_backup_(%s)' % (UUID, UUID))
-TEST_NAME_PREFIX = 'tempest-'
+TEST_NAME_PREFIXES = ('tempest-', 'cbl-')
 
 
 def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
@@ -56,6 +56,14 @@ def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
                 found.append('snapshot %s@%s: backup %s does not exist'
                              % (image, snap, m.group(1)))
     return found
+
+
+def made_by_tests(kind, items):
+    """Volumes or backups whose name says a test made them (pure)."""
+    return ['%s %s (%s, %s) made by a test' % (kind, i['id'], i['name'],
+                                               i['status'])
+            for i in items
+            if (i.get('name') or '').startswith(TEST_NAME_PREFIXES)]
 
 
 def orphan_objects(container, names, backup_ids, kind='swift'):
@@ -81,12 +89,8 @@ def find(conf, admin_api):
     """List of leftovers (strings); empty when everything is clean."""
     volumes = admin_api.get('/volumes/detail', all_tenants=1)['volumes']
     backups = admin_api.get('/backups/detail', all_tenants=1)['backups']
-    found = []
-    for kind, items in (('volume', volumes), ('backup', backups)):
-        found += ['%s %s (%s, %s) made by a test' % (
-            kind, i['id'], i['name'], i['status'])
-            for i in items
-            if (i.get('name') or '').startswith(TEST_NAME_PREFIX)]
+    found = (made_by_tests('volume', volumes)
+             + made_by_tests('backup', backups))
     volume_ids = {v['id'] for v in volumes}
     backup_ids = {b['id'] for b in backups}
 
