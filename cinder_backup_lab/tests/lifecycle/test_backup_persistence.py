@@ -34,9 +34,11 @@ class TestDownUpKeepsBackups(base.LabTestCase):
         want = volumes.checksum(src['id'])
         backups = []
         for driver, _host, az in cinder_conf.backup_services(self.conf):
+            # Each driver's own default container: the S3 driver's
+            # buckets must not be the Swift user's containers (RGW: 403).
             container = (self.conf.ceph.backup_pools[0]
                          if driver == config.CEPH
-                         else config.swift_containers(self.conf)[0])
+                         else config.driver_containers(self.conf, driver)[0])
             b = self.api.create_backup(src['id'], 'persist-%s' % driver,
                                        container=container, az=az)
             self.addCleanup(self._delete_backup, b['id'])
