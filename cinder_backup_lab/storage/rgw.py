@@ -88,20 +88,29 @@ def credentials_path(state_dir):
     return os.path.join(state_dir, 'rgw', 'swift-credentials.conf')
 
 
-def write_credentials(path, creds):
-    lines = ['# Swift v1 credentials of the lab\'s RGW user (secret).',
-             '[swift]']
+def _write_secret_ini(path, comment, section, creds):
+    """A credentials dataclass as one INI section, 0600."""
+    lines = ['# %s' % comment, '[%s]' % section]
     lines += ['%s = %s' % item for item in dataclasses.asdict(creds).items()]
     files.write_file(path, '\n'.join(lines) + '\n', 0o600)
 
 
-def load_credentials(state_dir):
-    path = credentials_path(state_dir)
+def _load_secret_ini(path, section, cls, what):
     parser = configparser.ConfigParser(interpolation=None)
     if not parser.read(path):
-        raise errors.LabError('no Swift credentials at %s; run '
-                              '"cinder-backup-lab up" first' % path)
-    return SwiftCredentials(**dict(parser['swift']))
+        raise errors.LabError('no %s credentials at %s; run '
+                              '"cinder-backup-lab up" first' % (what, path))
+    return cls(**dict(parser[section]))
+
+
+def write_credentials(path, creds):
+    _write_secret_ini(path, 'Swift v1 credentials of the lab\'s RGW user '
+                      '(secret).', 'swift', creds)
+
+
+def load_credentials(state_dir):
+    return _load_secret_ini(credentials_path(state_dir), 'swift',
+                            SwiftCredentials, 'Swift')
 
 
 def s3_credentials_path(state_dir):
@@ -109,19 +118,13 @@ def s3_credentials_path(state_dir):
 
 
 def write_s3_credentials(path, creds):
-    lines = ['# S3 keys of the lab\'s RGW user for the S3 driver (secret).',
-             '[s3]']
-    lines += ['%s = %s' % item for item in dataclasses.asdict(creds).items()]
-    files.write_file(path, '\n'.join(lines) + '\n', 0o600)
+    _write_secret_ini(path, 'S3 keys of the lab\'s RGW user for the S3 '
+                      'driver (secret).', 's3', creds)
 
 
 def load_s3_credentials(state_dir):
-    path = s3_credentials_path(state_dir)
-    parser = configparser.ConfigParser(interpolation=None)
-    if not parser.read(path):
-        raise errors.LabError('no S3 credentials at %s; run '
-                              '"cinder-backup-lab up" first' % path)
-    return S3Credentials(**dict(parser['s3']))
+    return _load_secret_ini(s3_credentials_path(state_dir), 's3',
+                            S3Credentials, 'S3')
 
 
 def s3_client(creds, timeout=30):

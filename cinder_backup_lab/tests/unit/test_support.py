@@ -70,6 +70,19 @@ class CredentialsTest(testtools.TestCase):
         self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
         self.assertEqual(creds, rgw.load_credentials(state))
 
+    def test_s3_keys_written_0600_and_read_back(self):
+        state = self.useFixture_tempdir()
+        creds = rgw.S3Credentials('http://127.0.0.1:8080', 'u-s3',
+                                  'AKEY', 'sekrit')
+        path = rgw.s3_credentials_path(state)
+        rgw.write_s3_credentials(path, creds)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(creds, rgw.load_s3_credentials(state))
+        self.assertNotIn('sekrit', repr(creds))
+        exc = self.assertRaises(errors.LabError, rgw.load_s3_credentials,
+                                '/nonexistent')
+        self.assertIn('no S3 credentials', str(exc))
+
     def test_repr_hides_the_key(self):
         creds = rgw.SwiftCredentials('a', 'u', 'sekrit', 's')
         self.assertNotIn('sekrit', repr(creds))
