@@ -74,7 +74,9 @@ class TestDeletedBackupsFreeSpace(base.LabTestCase):
         tag = 'cbl-test-space-%s' % uuid.uuid4().hex[:6]
         vol = self.volume(tag)
         probe = probes.ceph_for(self.conf, self.conf.ceph.volume_user)
-        probe.write_pattern(vol['id'], tag, [(0, DATA)])
+        chunk = 16 * base.MiB  # one seeded pattern must stay below 2 Gbit
+        probe.write_pattern(vol['id'], tag, [(offset, chunk) for offset
+                                             in range(0, DATA, chunk)])
         for i in range(ROUNDS):
             backup = self.api.create_backup(vol['id'], '%s-%d' % (tag, i),
                                             az=az)
