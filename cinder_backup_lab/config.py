@@ -18,6 +18,7 @@ refuse, ports that collide, sizes that do not fit) before anything is
 touched.
 """
 
+import collections
 import ipaddress
 import os
 import pwd
@@ -256,6 +257,19 @@ cinder_opts = [
                     'accepts a backup service.'),
     cfg.BoolOpt('debug', default=False,
                 help='Debug logging in the Cinder services\' log files.'),
+    cfg.StrOpt('source', default='release',
+               help='Which Cinder the lab runs (deploy_openstack = true). '
+                    '"release": the release pinned in '
+                    'constraints/upper-constraints.txt. "patched": that '
+                    'release\'s sdist (pip download) with the repository\'s '
+                    'patches/cinder/*.patch applied, built under '
+                    '<state_dir>/cinder-src and installed editable. An '
+                    'absolute path: a local Cinder source tree, installed '
+                    'editable into the lab\'s venv (edit it, then '
+                    '"cinder-backup-lab reload-cinder"). git+<url>@<ref>: '
+                    'cloned into <state_dir>/cinder-src/git at ref and '
+                    'installed editable. Trees are installed without their '
+                    'dependencies: the pinned libraries are used.'),
 ]
 
 backup_ceph_opts = [
@@ -563,7 +577,83 @@ def validate_openstack(conf):
     if not _RGW_NAME.match(sw.container or ''):
         errors.append('[backup_swift] container %r: use letters, digits, '
                       '"_" or "-"' % sw.container)
+    errors += validate_cinder_source(conf.cinder.source,
+                                     conf.deploy_openstack)
     return errors
+
+
+# [cinder] source: the kinds of Cinder the lab can run, and its parsing.
+CINDER_RELEASE = 'release'
+CINDER_PATCHED = 'patched'
+CINDER_TREE = 'tree'
+CINDER_GIT = 'git'
+
+CinderSource = collections.namedtuple('CinderSource', 'kind path url ref')
+
+_GIT_SOURCE = re.compile(r'^git\+((?:https?|ssh|file|git)://\S+?)@'
+                         r'([^@\s/][^@\s]*)$')
+_CINDER_SOURCE_FORMS = (
+    '"release" (the pinned PyPI release), "patched" (the pinned release '
+    'with the patches in patches/cinder), an absolute path to a Cinder '
+    'source tree, or git+<url>@<ref>')
+
+
+def parse_cinder_source(value):
+    """The CinderSource a [cinder] source value names; ValueError if none."""
+    value = (value or '').strip()
+    if value in (CINDER_RELEASE, CINDER_PATCHED):
+        return CinderSource(value, None, None, None)
+    if value.startswith('git+'):
+        m = _GIT_SOURCE.match(value)
+        if not m:
+            raise ValueError(
+                '[cinder] source %r: a git source is git+<url>@<ref>, e.g. '
+                'git+https://mirror.example.org/openstack/cinder@master (the '
+                'ref is required: a branch, tag or commit)' % value)
+        return CinderSource(CINDER_GIT, None, m.group(1), m.group(2))
+    if value.startswith('/'):
+        return CinderSource(CINDER_TREE, os.path.normpath(value), None, None)
+    raise ValueError('[cinder] source %r is not understood; use %s'
+                     % (value, _CINDER_SOURCE_FORMS))
+
+
+def cinder_tree_problem(path):
+    """Why path is not a Cinder source tree, or None."""
+    if not os.path.isdir(path):
+        return 'directory %s does not exist' % path
+    if not os.path.isfile(os.path.join(path, 'cinder', 'backup', 'drivers',
+                                       'ceph.py')):
+        return ('%s is not a Cinder source tree (no cinder/backup/drivers/'
+                'ceph.py); give the top directory of a Cinder checkout'
+                % path)
+    for meta in ('pyproject.toml', 'setup.cfg'):
+        try:
+            with open(os.path.join(path, meta)) as f:
+                if re.search(r'^name\s*=\s*"?cinder"?\s*$', f.read(), re.M):
+                    return None
+        except OSError:
+            pass
+    return ('%s has no pyproject.toml or setup.cfg naming the cinder '
+            'project; give the top directory of a Cinder checkout' % path)
+
+
+def validate_cinder_source(value, deploy_openstack=True):
+    """Error messages for a [cinder] source value; empty when usable."""
+    try:
+        source = parse_cinder_source(value)
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    if source.kind != CINDER_RELEASE and not deploy_openstack:
+        problems.append(
+            '[cinder] source = %s is for the lab\'s own Cinder '
+            '(deploy_openstack = true); DevStack installs Cinder from git '
+            'itself (CINDER_REPO, CINDER_BRANCH)' % value)
+    if source.kind == CINDER_TREE:
+        problem = cinder_tree_problem(source.path)
+        if problem:
+            problems.append('[cinder] source: %s' % problem)
+    return problems
 
 
 # Port names of lab_ports() whose program has another name.

@@ -25,7 +25,7 @@ LOG = logging.getLogger(__name__)
 
 
 def run(argv, input_text=None, check=True, secret_output=False,
-        timeout=300, env=None):
+        timeout=300, env=None, cwd=None):
     """Run a command and return its stdout.
 
     The command line is logged, never its input (it may carry a key).
@@ -35,7 +35,7 @@ def run(argv, input_text=None, check=True, secret_output=False,
     LOG.debug('run: %s', ' '.join(argv))
     proc = subprocess.run(
         argv, input=input_text, capture_output=True, text=True,
-        timeout=timeout, env=env)
+        timeout=timeout, env=env, cwd=cwd)
     if not secret_output:
         if proc.stdout.strip():
             LOG.debug('stdout: %s', proc.stdout.strip()[:2000])
