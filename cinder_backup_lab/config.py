@@ -63,6 +63,24 @@ def swift_per_user(conf):
             and conf.backup_swift.auth == 'per_user')
 
 
+# Upstream Cinder bugs the lab shows (names shared with the Tempest
+# plugin's [cinder_backup_lab] known_cinder_bugs).
+BUG_RESTORE_POOL = 'restore-non-default-pool'
+BUG_SOURCE_SNAPSHOTS = 'backup-snapshot-left-on-source'
+BUG_INCREMENTAL_POOL = 'incremental-another-pool'
+CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL)
+
+
+def known_cinder_bugs(conf):
+    """The upstream bugs the lab's Cinder is expected to have."""
+    if conf.cinder.known_bugs is not None:
+        return list(conf.cinder.known_bugs)
+    if conf.cinder.source.strip() == 'patched':
+        return ([] if conf.ceph.backup_user_snapshot_cleanup
+                else [BUG_SOURCE_SNAPSHOTS])
+    return list(CINDER_BUGS)
+
+
 default_opts = [
     cfg.StrOpt('state_dir', default='/var/lib/cinder-backup-lab',
                help='Directory holding everything the lab creates: Ceph '
@@ -153,6 +171,16 @@ ceph_opts = [
     cfg.StrOpt('backup_user', default='cinder-backup',
                help='cephx user (without "client.") of the backup service: '
                     'read/write on the backup pools only.'),
+    cfg.BoolOpt('backup_user_snapshot_cleanup', default=False,
+                help='Also let backup_user remove the backup snapshots '
+                     'Cinder leaves on source volumes, which a Cinder with '
+                     'patches/cinder/0002 does when a backup is deleted: '
+                     'read of rbd_id.* and rbd_info, write of rbd_header.* '
+                     'and rbd_object_map.* in the volumes pool; no access '
+                     'to volume data. The trade: the user can then create, '
+                     'remove or change any snapshot or image header of the '
+                     'volumes pool. False: the caps of the upstream '
+                     'guides (backup pools only); the snapshots stay.'),
     cfg.IntOpt('osd_memory_target_mb', default=1024, min=896,
                help='BlueStore cache/memory target of the OSD in MiB. '
                     'Ceph\'s default (4 GiB) is too much for a lab.'),
@@ -257,6 +285,18 @@ cinder_opts = [
                     'accepts a backup service.'),
     cfg.BoolOpt('debug', default=False,
                 help='Debug logging in the Cinder services\' log files.'),
+    cfg.ListOpt('known_bugs', default=None,
+                help='Upstream Cinder bugs the lab\'s Cinder is expected to '
+                     'have (the demo\'s expected failures and the Tempest '
+                     'plugin\'s known_cinder_bugs in the lab\'s '
+                     'tempest.conf). Unset: all of them for source = '
+                     'release (or a tree or git ref); none for source = '
+                     'patched, but backup-snapshot-left-on-source when '
+                     '[ceph] backup_user_snapshot_cleanup is false (the '
+                     'fixed driver may not remove the snapshot then). '
+                     'Names: restore-non-default-pool, '
+                     'backup-snapshot-left-on-source, '
+                     'incremental-another-pool.'),
     cfg.StrOpt('source', default='release',
                help='Which Cinder the lab runs (deploy_openstack = true). '
                     '"release": the release pinned in '
@@ -579,6 +619,11 @@ def validate_openstack(conf):
                       '"_" or "-"' % sw.container)
     errors += validate_cinder_source(conf.cinder.source,
                                      conf.deploy_openstack)
+    unknown = [b for b in conf.cinder.known_bugs or []
+               if b not in CINDER_BUGS]
+    if unknown:
+        errors.append('[cinder] known_bugs: unknown %s; known names: %s'
+                      % (', '.join(unknown), ', '.join(CINDER_BUGS)))
     return errors
 
 

@@ -196,3 +196,27 @@ class PatchesApplyTest(testtools.TestCase):
                 os.path.basename(patch), proc.stderr))
             subprocess.run(['git', 'apply', patch], cwd=top, env=env,
                            check=True)
+
+
+class KnownBugsTest(testtools.TestCase):
+
+    def test_release_has_every_bug(self):
+        self.assertEqual(list(config.CINDER_BUGS),
+                         config.known_cinder_bugs(test_config._conf()))
+
+    def test_patched_has_none_with_the_cleanup_caps(self):
+        conf = test_config._conf('[cinder]\nsource = patched\n[ceph]\n'
+                                 'backup_user_snapshot_cleanup = true\n')
+        self.assertEqual([], config.known_cinder_bugs(conf))
+
+    def test_patched_without_the_caps_keeps_the_snapshots(self):
+        conf = test_config._conf('[cinder]\nsource = patched\n')
+        self.assertEqual(['backup-snapshot-left-on-source'],
+                         config.known_cinder_bugs(conf))
+
+    def test_explicit_value_wins_and_is_checked(self):
+        conf = test_config._conf('[cinder]\nknown_bugs =\n')
+        self.assertEqual([], config.known_cinder_bugs(conf))
+        conf = test_config._conf('[cinder]\nknown_bugs = restore-pool\n')
+        self.assertIn('[cinder] known_bugs: unknown restore-pool',
+                      ' '.join(config.validate(conf)))
