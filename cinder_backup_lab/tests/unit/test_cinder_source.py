@@ -12,14 +12,17 @@
 
 """[cinder] source: parsing, validation and the pure helpers around it."""
 
+import io
 import json
 import os
 import subprocess
+import tarfile
 
 import fixtures
 import testtools
 
 from cinder_backup_lab import config
+from cinder_backup_lab import errors
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.tests.unit import test_config
 
@@ -166,6 +169,67 @@ class HelpersTest(testtools.TestCase):
             cinder_source.describe({
                 'version': '29.0.0', 'tree': '/t', 'dirty': True,
                 'commit': '0123456789abcdef', 'patches': ['0001-a.patch']}))
+
+
+def _tar(path, members):
+    """A .tar.gz at path of (name, type, linkname) members."""
+    with tarfile.open(path, 'w:gz') as tar:
+        for name, kind, link in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = link
+            data = b'x' if kind == tarfile.REGTYPE else b''
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+class ExtractSdistTest(testtools.TestCase):
+    """An sdist is extracted only if it stays inside the target."""
+
+    def setUp(self):
+        super().setUp()
+        self.root = self.useFixture(fixtures.TempDir()).path
+        self.dest = os.path.join(self.root, 'dest')
+        os.mkdir(self.dest)
+
+    def test_plain_sdist_is_extracted(self):
+        sdist = _tar(os.path.join(self.root, 'ok.tar.gz'), [
+            ('cinder-1', tarfile.DIRTYPE, ''),
+            ('cinder-1/setup.cfg', tarfile.REGTYPE, '')])
+        cinder_source.extract_sdist(sdist, self.dest)
+        self.assertTrue(os.path.isfile(
+            os.path.join(self.dest, 'cinder-1', 'setup.cfg')))
+
+    def test_members_leaving_the_target_are_named(self):
+        members = [('cinder-1/ok', tarfile.REGTYPE, ''),
+                   ('../evil', tarfile.REGTYPE, ''),
+                   ('/etc/evil', tarfile.REGTYPE, ''),
+                   ('cinder-1/link', tarfile.SYMTYPE, '/etc/passwd'),
+                   ('cinder-1/hard', tarfile.LNKTYPE, 'cinder-1/ok'),
+                   ('cinder-1/dev', tarfile.CHRTYPE, '')]
+        infos = []
+        for name, kind, link in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            info.linkname = link
+            infos.append(info)
+        self.assertEqual(['../evil', '/etc/evil', 'cinder-1/link',
+                          'cinder-1/hard', 'cinder-1/dev'],
+                         cinder_source.unsafe_members(infos))
+
+    def test_unsafe_sdist_is_refused_without_the_data_filter(self):
+        # Debian 12's python3 (3.11.2) has no tarfile data filter.
+        self.useFixture(fixtures.MonkeyPatch('tarfile.data_filter',
+                                             fixtures.MonkeyPatch.delete))
+        sdist = _tar(os.path.join(self.root, 'bad.tar.gz'), [
+            ('cinder-1/ok', tarfile.REGTYPE, ''),
+            ('../evil', tarfile.REGTYPE, '')])
+        e = self.assertRaises(errors.LabError, cinder_source.extract_sdist,
+                              sdist, self.dest)
+        self.assertIn('../evil', str(e))
+        self.assertEqual([], os.listdir(self.dest))
+        self.assertFalse(os.path.exists(os.path.join(self.root, 'evil')))
 
 
 class PatchesApplyTest(testtools.TestCase):
