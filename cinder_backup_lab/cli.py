@@ -118,8 +118,10 @@ def main(argv=None):
         prog='cinder-backup-lab', description=__doc__)
     parser.add_argument(
         '--config-file', action='append', default=None,
-        help='lab config file (oslo.config INI); default $%s, else %s if '
-        'it exists' % (config.CONFIG_ENV, config.DEFAULT_CONFIG_FILE))
+        help='lab config file (oslo.config INI), repeatable (later files '
+        'override earlier ones); default $%s (files separated by ":"), '
+        'else %s if it exists' % (config.CONFIG_ENV,
+                                  config.DEFAULT_CONFIG_FILE))
     parser.add_argument('-v', '--verbose', action='store_true',
                         help='show debug messages (never secrets)')
     sub = parser.add_subparsers(dest='command', required=True)

@@ -726,10 +726,16 @@ def lab_ports(conf):
 
 
 def default_config_files():
-    """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists."""
-    path = os.environ.get(CONFIG_ENV)
-    if path:
-        return [path]
+    """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists.
+
+    The variable may name several files separated by ":" (later ones
+    override earlier ones, as repeated --config-file do), e.g. a lab's
+    own config and etc/lab-patched.conf.
+    """
+    paths = [p for p in os.environ.get(CONFIG_ENV, '').split(os.pathsep)
+             if p]
+    if paths:
+        return paths
     if os.path.exists(DEFAULT_CONFIG_FILE):
         return [DEFAULT_CONFIG_FILE]
     return []
