@@ -32,6 +32,7 @@ from cinder_backup_lab.fronts import localconf
 from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.openstack import cinder_source
+from cinder_backup_lab.storage import ceph as ceph_cluster
 
 LOG = logging.getLogger('cinder_backup_lab')
 
@@ -85,6 +86,25 @@ def print_status(status):
         print('ceph:        not running')
     for pool, state in status['pools'].items():
         print('pool %-18s %s' % (pool, state))
+    cap = status.get('capacity')
+    if cap:
+        print('space:       %s (%s of %s used, %s free; nearly full at '
+              '%d%%, full at %d%%)' % (
+                  cap['state'].upper() if cap['state'] != 'ok' else 'ok',
+                  processes.human_bytes(cap['used_bytes']),
+                  processes.human_bytes(cap['total_bytes']),
+                  processes.human_bytes(cap['avail_bytes']),
+                  round(cap['nearfull_ratio'] * 100),
+                  round(cap['full_ratio'] * 100)))
+        print('stored:      %s' % ceph_cluster.pool_usage(cap))
+        if cap.get('rgw_gc') is not None:
+            print('rgw gc:      %d deleted objects (%d RADOS objects) '
+                  'waiting to be freed' % (cap['rgw_gc']['entries'],
+                                           cap['rgw_gc']['chunks']))
+        elif status.get('rgw') is not None:
+            print('rgw gc:      unknown (radosgw-admin cannot run while '
+                  'the cluster is full)' if cap['state'] == 'full'
+                  else 'rgw gc:      unknown (see the log)')
     rgw = status['rgw']
     if rgw is None:
         print('rgw:         not deployed (profile %s)' % status['profile'])
@@ -277,8 +297,10 @@ def run_command(args, conf):
             print('no problems found')
         return 1 if found else 0
     if args.command == 'demo':
-        result = demo.Demo(conf, the_lab.openstack, size_gb=args.size_gb,
-                           keep=args.keep).run()
+        workflow = demo.Demo(conf, the_lab.openstack, size_gb=args.size_gb,
+                             keep=args.keep)
+        the_lab.storage.check_room(workflow.space_needed(), 'the demo')
+        result = workflow.run()
         print(result.table())
         return 0 if result.ok else 1
     if args.command == 'leftovers':
@@ -286,6 +308,16 @@ def run_command(args, conf):
         for item in found:
             print('leftover: %s' % item)
         print('%d leftovers' % len(found))
+        if config.uses_rgw(conf):
+            # Not leftovers: space RGW frees on its own, soon.
+            gc = the_lab.storage.capacity()['rgw_gc']
+            if gc is None:
+                print('rgw gc: unknown (see "status")')
+            else:
+                print('rgw gc: %d deleted objects (%d RADOS objects) not '
+                      'freed yet; RGW frees them within about %d s'
+                      % (gc['entries'], gc['chunks'], conf.rgw.gc_min_wait
+                         + max(conf.rgw.gc_min_wait, 30)))
         return 1 if found else 0
     return 2
 

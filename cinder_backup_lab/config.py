@@ -68,7 +68,13 @@ def swift_per_user(conf):
 BUG_RESTORE_POOL = 'restore-non-default-pool'
 BUG_SOURCE_SNAPSHOTS = 'backup-snapshot-left-on-source'
 BUG_INCREMENTAL_POOL = 'incremental-another-pool'
-CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL)
+BUG_FULL_CLUSTER = 'backup-hangs-on-full-cluster'
+CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL,
+               BUG_FULL_CLUSTER)
+# What patches/cinder fixes (the snapshots only where the backup user may
+# remove them: [ceph] backup_user_snapshot_cleanup).
+PATCHED_FIXES = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS,
+                 BUG_INCREMENTAL_POOL)
 
 
 def known_cinder_bugs(conf):
@@ -76,8 +82,10 @@ def known_cinder_bugs(conf):
     if conf.cinder.known_bugs is not None:
         return list(conf.cinder.known_bugs)
     if conf.cinder.source.strip() == 'patched':
-        return ([] if conf.ceph.backup_user_snapshot_cleanup
-                else [BUG_SOURCE_SNAPSHOTS])
+        fixed = [b for b in PATCHED_FIXES
+                 if b != BUG_SOURCE_SNAPSHOTS
+                 or conf.ceph.backup_user_snapshot_cleanup]
+        return [b for b in CINDER_BUGS if b not in fixed]
     return list(CINDER_BUGS)
 
 
@@ -184,6 +192,16 @@ ceph_opts = [
     cfg.IntOpt('osd_memory_target_mb', default=1024, min=896,
                help='BlueStore cache/memory target of the OSD in MiB. '
                     'Ceph\'s default (4 GiB) is too much for a lab.'),
+    cfg.FloatOpt('nearfull_ratio', default=0.85, min=0.05, max=0.98,
+                 help='Used fraction of the OSD at which Ceph warns '
+                      '(OSD_NEARFULL); "status", "doctor" and the '
+                      'preflight of big writes use it too. Set by every '
+                      '"up", so a lab left with other ratios (an '
+                      'interrupted fault test) gets these back.'),
+    cfg.FloatOpt('full_ratio', default=0.95, min=0.06, max=0.99,
+                 help='Used fraction of the OSD at which Ceph stops '
+                      'writes (OSD_FULL): clients, RGW and c-bak, wait. '
+                      'Set by every "up"; must be above nearfull_ratio.'),
 ]
 
 rgw_opts = [
@@ -202,6 +220,13 @@ rgw_opts = [
                     '"<uid>:<subuser>", as operators set it up.'),
     cfg.StrOpt('display_name', default='Cinder backup lab',
                help='Display name of the RGW user.'),
+    cfg.IntOpt('gc_min_wait', default=60, min=0, max=7200,
+               help='Seconds after a Swift object is deleted before RGW\'s '
+                    'garbage collector may free its data '
+                    '(rgw_gc_obj_min_wait; Ceph\'s default, 7200, lets '
+                    'deleted backups fill a small lab cluster). The '
+                    'collector runs every gc_min_wait seconds too (at '
+                    'least every 30 s).'),
 ]
 
 
@@ -290,13 +315,15 @@ cinder_opts = [
                      'have (the demo\'s expected failures and the Tempest '
                      'plugin\'s known_cinder_bugs in the lab\'s '
                      'tempest.conf). Unset: all of them for source = '
-                     'release (or a tree or git ref); none for source = '
-                     'patched, but backup-snapshot-left-on-source when '
+                     'release (or a tree or git ref); for source = '
+                     'patched only backup-hangs-on-full-cluster (no patch '
+                     'for it), and backup-snapshot-left-on-source when '
                      '[ceph] backup_user_snapshot_cleanup is false (the '
                      'fixed driver may not remove the snapshot then). '
                      'Names: restore-non-default-pool, '
                      'backup-snapshot-left-on-source, '
-                     'incremental-another-pool.'),
+                     'incremental-another-pool, '
+                     'backup-hangs-on-full-cluster.'),
     cfg.StrOpt('source', default='release',
                help='Which Cinder the lab runs (deploy_openstack = true). '
                     '"release": the release pinned in '
@@ -459,6 +486,10 @@ def validate(conf):
     if conf.ceph.volume_user == conf.ceph.backup_user:
         errors.append('[ceph] volume_user and backup_user must differ: '
                       'each gets only the caps its service needs')
+    if conf.ceph.nearfull_ratio >= conf.ceph.full_ratio:
+        errors.append('[ceph] nearfull_ratio %s must be below full_ratio '
+                      '%s: Ceph warns before it stops writes'
+                      % (conf.ceph.nearfull_ratio, conf.ceph.full_ratio))
 
     for opt in ('uid', 'subuser'):
         value = getattr(conf.rgw, opt)

@@ -58,7 +58,8 @@ BackupLabGroup = [
     cfg.ListOpt('known_cinder_bugs',
                 default=['restore-non-default-pool',
                          'backup-snapshot-left-on-source',
-                         'incremental-another-pool'],
+                         'incremental-another-pool',
+                         'backup-hangs-on-full-cluster'],
                 help='Upstream Cinder bugs the deployed Cinder has. A test '
                      'that hits a listed bug is reported as an expected '
                      'failure that names it; once Cinder is fixed the test '
@@ -71,7 +72,11 @@ BackupLabGroup = [
                      'the backups are deleted), incremental-another-pool '
                      '(the API accepts a Ceph incremental into another '
                      'pool than its parent\'s; the driver ends it in '
-                     'error).'),
+                     'error), backup-hangs-on-full-cluster (a backup into a '
+                     'full Ceph cluster stays "creating" with no error for '
+                     'as long as the cluster is full: Cinder sets no '
+                     'timeout on the backend\'s writes; checked by the '
+                     'lab\'s fault tests).'),
 
     # How to reach the Ceph cluster.
     cfg.StrOpt('ceph_conf', default='/etc/ceph/ceph.conf',
@@ -89,6 +94,15 @@ BackupLabGroup = [
                help='Pool of the RBD volume backend (volume-<id> images).'),
 
     # How to reach RGW's Swift API.
+    cfg.StrOpt('swift_backup_auth', default='single_user',
+               choices=['single_user', 'per_user'],
+               help='The Swift driver\'s backup_swift_auth. single_user: '
+                    'backups live in the account of swift_user, which the '
+                    'tests inspect with Swift v1 auth. per_user: backups '
+                    'live in the account of the project that made them; '
+                    'the tests inspect it with their own Keystone token '
+                    'and the catalog\'s object-store endpoint '
+                    '([object-storage] catalog_type, endpoint_type).'),
     cfg.URIOpt('swift_auth_url', default=None,
                help='Swift v1 auth URL of RGW '
                     '(e.g. http://127.0.0.1:8080/auth/1.0) '

@@ -33,14 +33,16 @@
 # Settings (environment):
 #   CINDER_BACKUP_LAB_GIT_BASE       the mirror (required)
 #   CINDER_BACKUP_LAB_DEVSTACK_WORK  work dir: cached root, node roots,
-#                                    logs (default
+#                                    logs, the run before's logs in
+#                                    logs.previous (default
 #                                    /var/tmp/cinder-backup-lab-devstack)
 #   CINDER_BACKUP_LAB_DEVSTACK_KEEP  1: leave the node roots and
 #                                    containers' files after the run
 #   CINDER_BACKUP_LAB_DEVSTACK_RESTACK  0: no unstack/re-stack round (1)
 #   CINDER_BACKUP_LAB_DEVSTACK_RESTACK_REGEX  Tempest regex after the
 #                                    re-stack (default: the export/import
-#                                    test; empty: none)
+#                                    test; the Swift restore test in
+#                                    per_user mode; empty: none)
 #   CINDER_BACKUP_LAB_DEVSTACK_CONCURRENCY    Tempest concurrency (2)
 #
 # Nothing is installed on the host beyond debootstrap and
@@ -59,7 +61,13 @@ GIT_MIRROR=${CINDER_BACKUP_LAB_GIT_BASE:-}
 WORK=${CINDER_BACKUP_LAB_DEVSTACK_WORK:-/var/tmp/cinder-backup-lab-devstack}
 KEEP=${CINDER_BACKUP_LAB_DEVSTACK_KEEP:-0}
 RESTACK=${CINDER_BACKUP_LAB_DEVSTACK_RESTACK:-1}
-RESTACK_REGEX=${CINDER_BACKUP_LAB_DEVSTACK_RESTACK_REGEX-CinderBackupLabExportImportTest}
+# A backup and a restore through every driver of the profile (in per_user
+# mode the export/import test skips its Swift case: see the plugin).
+case $PROFILE in
+    swift-per-user|multinode) DEFAULT_RESTACK_REGEX=CinderBackupLabSwiftRestoreTest ;;
+    *) DEFAULT_RESTACK_REGEX=CinderBackupLabExportImportTest ;;
+esac
+RESTACK_REGEX=${CINDER_BACKUP_LAB_DEVSTACK_RESTACK_REGEX-$DEFAULT_RESTACK_REGEX}
 CONCURRENCY=${CINDER_BACKUP_LAB_DEVSTACK_CONCURRENCY:-2}
 SUITE=bookworm
 MIRROR_REPOS="devstack requirements keystone cinder tempest"
@@ -376,6 +384,8 @@ prepare_git() {
 # the summed PSS of the nodes' processes (those in a PID namespace other
 # than the host's).
 start_sampler() {
+    # Exists before the first sample: a phase may end before it.
+    : > "$WORK/logs/memory.tsv"
     python3 - "$WORK/logs/memory.tsv" > /dev/null 2>&1 <<'EOF' &
 import os, sys, time
 out = open(sys.argv[1], 'w', buffering=1)
@@ -502,8 +512,9 @@ tempest() {
     u=$(awk '/^ - Unexpected Success:/ {print $4}' "$logf" | tail -1)
     TEMPEST_SUMMARY="${p:-0} passed, ${x:-0} expected failures, ${f:-0} failed, ${u:-0} unexpected successes"
     log "tempest ($regex): $TEMPEST_SUMMARY (log $logf)"
-    if [ -z "$p" ]; then
-        echo "--- no Tempest result; last lines of $logf:"
+    if [ -z "$p" ] || [ $(( p + ${x:-0} )) -eq 0 ]; then
+        # Nothing ran (or everything skipped): not a pass.
+        echo "--- no Tempest test ran; last lines of $logf:"
         tail -30 "$logf"
         return 1
     fi
@@ -528,13 +539,14 @@ record_lab_files() {
 # RGW port (the cluster, its pools, cephx keys and RGW users and buckets
 # lived in the state dir), no ceph.conf or keyring in /etc/ceph, none of
 # the files the plugin had written, no unit of the plugin's c-bak still
-# loaded, no lab state. What the Ceph packages themselves install and
-# start (/etc/ceph/rbdmap, ceph*.target, ceph-crash.service) is listed,
-# not counted: DevStack leaves packages installed.
+# loaded, no lab state, no ceph-crash (the plugin stops the one the
+# packages start). What the Ceph packages themselves install
+# (/etc/ceph/rbdmap, ceph*.target) is listed, not counted: DevStack
+# leaves packages installed.
 check_clean() {
     local node=$1 left=""
     local procs
-    procs=$(in_node "$node" sh -c "ps -eo comm= | grep -E '^(ceph-mon|ceph-mgr|ceph-osd|radosgw|supervisord)$'")
+    procs=$(in_node "$node" sh -c "ps -eo comm= | grep -E '^(ceph-mon|ceph-mgr|ceph-osd|ceph-crash|radosgw|supervisord)$'")
     [ -z "$procs" ] || left="$left processes: $procs;"
     local f
     for f in $LAB_FILES; do
@@ -599,8 +611,11 @@ main() {
     # The lab's venv renders local.conf ("cinder-backup-lab localconf").
     bash "$REPO_DIR/tools/bootstrap.sh" || die "tools/bootstrap.sh failed"
     CBL=${LAB_VENV:-$REPO_DIR/.venv}/bin/cinder-backup-lab
+    # The run before keeps its logs (one generation): a run of another
+    # profile right after must not erase what a failure left to read.
+    rm -rf "$WORK/logs.previous"
+    [ ! -d "$WORK/logs" ] || mv "$WORK/logs" "$WORK/logs.previous"
     mkdir -p "$WORK/logs"
-    rm -f "$WORK"/logs/*.log "$WORK/logs/memory.tsv"
     trap cleanup EXIT
     trap interrupted INT TERM
     start_sampler

@@ -151,7 +151,12 @@ lint demo cinder-backup-lab demo
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
+# Faults and capacity: the cluster fills under a running backup; deleted
+# backups give their space back.
+run_suite faults cinder_backup_lab/tests/faults 1
 lint leftovers cinder-backup-lab leftovers
+# After everything: healthy, the space used and RGW's GC backlog.
+lint status cinder-backup-lab status
 
 # The patched lab: the same lab, its Cinder switched to the pinned sdist
 # with patches/cinder (up installs it editable, gives the backup user the

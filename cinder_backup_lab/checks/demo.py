@@ -166,6 +166,18 @@ class Demo:
             out += [(driver, c, az) for c in containers]
         return out
 
+    def space_needed(self):
+        """Bytes the demo may hold in the cluster at its peak.
+
+        The source, a backup and a restored volume per target, each with
+        the seeded extents only: RBD is thin, the Ceph driver copies
+        extents and the Swift driver skips zero chunks into a new volume.
+        Nothing is freed before the cleanup at the end.
+        """
+        size = self.size_gb * 1024 ** 3
+        seeded = sum(length for _offset, length in volume_data.layout(size))
+        return seeded * (1 + 2 * len(self.targets()))
+
     def new_volume(self, api, name):
         vol = api.create_volume('%s-%s' % (self.tag, name), self.size_gb,
                                 volume_type=self.conf.cinder.volume_type,

@@ -16,6 +16,7 @@ import os
 
 from cinder_backup_lab import config
 from cinder_backup_lab.openstack import cinder_conf
+from cinder_backup_lab.storage import ceph
 
 
 def problems(conf, status, admin_api, existing_pools):
@@ -34,6 +35,7 @@ def problems(conf, status, admin_api, existing_pools):
             found.append('%s is %s; see %s' % (
                 svc['name'], svc['state'], os.path.join(
                     conf.state_dir, 'log', '%s.out' % svc['name'])))
+    found += capacity_problems(conf, status.get('capacity'))
     os_ = status.get('openstack', {})
     for s in os_.get('cinder_services', []):
         if s['state'] != 'up':
@@ -43,6 +45,31 @@ def problems(conf, status, admin_api, existing_pools):
             status['ceph'].get('health') not in (None, 'UNREACHABLE'):
         found += failed_backup_problems(conf, admin_api, existing_pools())
     return found
+
+
+def capacity_problems(conf, capacity):
+    """A full or nearly full cluster, what holds its space, what to do."""
+    if not capacity or capacity['state'] == 'ok':
+        return []
+    used = capacity['used_bytes'] / float(capacity['total_bytes'])
+    gc = capacity.get('rgw_gc')
+    if capacity['state'] == 'full':
+        what = ('the Ceph cluster is FULL (%d%% used, full at %d%%): Ceph '
+                'stops every write, so backups, restores and volume '
+                'writes hang without an error until space returns'
+                % (round(used * 100), round(capacity['full_ratio'] * 100)))
+    else:
+        what = ('the Ceph cluster is nearly full (%d%% used, warns at '
+                '%d%%, stops writes at %d%%)'
+                % (round(used * 100), round(capacity['nearfull_ratio'] * 100),
+                   round(capacity['full_ratio'] * 100)))
+    return ['%s; space is held by: %s%s. Delete backups or volumes, wait '
+            'for RGW to free deleted Swift data, or make the OSD larger '
+            '([ceph] osd_size_gb, then clean and up); "ceph osd '
+            'set-full-ratio" lets stalled writes finish meanwhile' % (
+                what, ceph.pool_usage(capacity),
+                ', and %d deleted Swift objects RGW has not freed yet'
+                % gc['entries'] if gc and gc['entries'] else '')]
 
 
 def failed_backup_problems(conf, admin_api, existing_pools):

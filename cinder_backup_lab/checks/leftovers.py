@@ -14,8 +14,9 @@
 
 Compares what the backends hold with what Cinder knows: an RBD image,
 snapshot or Swift object that belongs to a volume or backup Cinder no
-longer has is a leftover, and so is any volume or backup a Tempest run
-made (its name carries the "tempest-" prefix of data_utils.rand_name).
+longer has is a leftover, and so is any volume or backup a test made:
+a Tempest run's (the "tempest-" prefix of data_utils.rand_name) or the
+lab's own demo and tests' ("cbl-").
 """
 
 import re
@@ -30,7 +31,7 @@ _BACKUP_IMAGE = re.compile(
     r'^volume-(%s)\.backup\.(%s|base)$' % (UUID, UUID))
 _BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
 _SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
-TEST_NAME_PREFIX = 'tempest-'
+TEST_NAME_PREFIXES = ('tempest-', 'cbl-')
 
 
 def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
@@ -54,6 +55,14 @@ def orphan_images(pool_images, volume_ids, backup_ids, backup_pool):
     return found
 
 
+def made_by_tests(kind, items):
+    """Volumes or backups whose name says a test made them (pure)."""
+    return ['%s %s (%s, %s) made by a test' % (kind, i['id'], i['name'],
+                                               i['status'])
+            for i in items
+            if (i.get('name') or '').startswith(TEST_NAME_PREFIXES)]
+
+
 def orphan_objects(container, names, backup_ids):
     found = set()
     for name in names:
@@ -68,12 +77,8 @@ def find(conf, admin_api):
     """List of leftovers (strings); empty when everything is clean."""
     volumes = admin_api.get('/volumes/detail', all_tenants=1)['volumes']
     backups = admin_api.get('/backups/detail', all_tenants=1)['backups']
-    found = []
-    for kind, items in (('volume', volumes), ('backup', backups)):
-        found += ['%s %s (%s, %s) made by a test' % (
-            kind, i['id'], i['name'], i['status'])
-            for i in items
-            if (i.get('name') or '').startswith(TEST_NAME_PREFIX)]
+    found = (made_by_tests('volume', volumes)
+             + made_by_tests('backup', backups))
     volume_ids = {v['id'] for v in volumes}
     backup_ids = {b['id'] for b in backups}
 

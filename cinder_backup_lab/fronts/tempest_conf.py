@@ -135,6 +135,7 @@ def tempest_plugin_options(conf):
         ('ceph_probe_user', probe_user),
         ('ceph_probe_keyring', probe_keyring),
         ('ceph_volumes_pool', conf.ceph.volumes_pool),
+        ('swift_backup_auth', conf.backup_swift.auth),
         # Empty for a fixed Cinder: every known-bug test must then pass.
         ('known_cinder_bugs', ','.join(config.known_cinder_bugs(conf))),
     ]

@@ -33,9 +33,15 @@ def run(argv, input_text=None, check=True, secret_output=False,
     message does not quote it.
     """
     LOG.debug('run: %s', ' '.join(argv))
-    proc = subprocess.run(
-        argv, input=input_text, capture_output=True, text=True,
-        timeout=timeout, env=env, cwd=cwd)
+    try:
+        proc = subprocess.run(
+            argv, input=input_text, capture_output=True, text=True,
+            timeout=timeout, env=env, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        # subprocess.run has killed it; a hung Ceph tool usually means a
+        # cluster that does not answer or blocks writes (full).
+        raise errors.CommandError(argv, 'timeout', 'no answer in %d s'
+                                  % timeout)
     if not secret_output:
         if proc.stdout.strip():
             LOG.debug('stdout: %s', proc.stdout.strip()[:2000])

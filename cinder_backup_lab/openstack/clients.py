@@ -152,7 +152,10 @@ class BlockStorage:
             default_microversion=microversion)
 
     def get(self, path, **params):
-        return self.api.get(path, params=params or None).json()
+        # A GET may be sent again: c-api can close an idle kept-alive
+        # connection just as it is reused ("Remote end closed connection").
+        return self.api.get(path, params=params or None,
+                            connect_retries=2).json()
 
     def post(self, path, body, **kwargs):
         resp = self.api.post(path, json=body, **kwargs)
@@ -203,6 +206,10 @@ class BlockStorage:
     def services(self, binary=None):
         params = {'binary': binary} if binary else {}
         return self.get('/os-services', **params)['services']
+
+    def pools(self):
+        """The scheduler's view of the volume backends (admin only)."""
+        return self.get('/scheduler-stats/get_pools', detail=True)['pools']
 
     # -- waiting ----------------------------------------------------------
     def wait_status(self, kind, obj_id, wanted, timeout=300, interval=1,

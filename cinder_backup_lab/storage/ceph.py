@@ -28,6 +28,7 @@ from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
+from cinder_backup_lab.host import processes
 
 LOG = logging.getLogger(__name__)
 
@@ -156,9 +157,22 @@ def missing_pools(wanted, existing):
     return [p for p in wanted if p not in have]
 
 
+def rgw_gc_options(min_wait):
+    """RGW garbage collection prompt enough for a small lab cluster.
+
+    Deleted Swift objects keep their data until the collector frees it;
+    with Ceph's defaults (2 h wait, hourly runs) deleted backups go on
+    filling the OSD long after Cinder says they are gone.
+    """
+    period = max(min_wait, 30)
+    return [('rgw_gc_obj_min_wait', str(min_wait)),
+            ('rgw_gc_processor_period', str(period)),
+            ('rgw_gc_processor_max_time', str(period))]
+
+
 def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
                      osd_size_gb, pg_num, osd_memory_target_mb, rgw_port,
-                     rgw_extra=()):
+                     rgw_extra=(), rgw_gc_min_wait=60):
     """The cluster's ceph.conf as text.
 
     Written for one node on loopback: replication size 1, no autoscaler
@@ -240,7 +254,7 @@ def render_ceph_conf(paths, fsid, bind_host, mon_port, mon_port_v1,
             ('rgw_swift_auth_entry', 'auth'),
             ('rgw_data', os.path.join(paths.root, 'rgw', '$cluster-$id')),
             ('rgw_thread_pool_size', '64'),
-        ] + list(rgw_extra) + [
+        ] + rgw_gc_options(rgw_gc_min_wait) + list(rgw_extra) + [
             ('admin_socket', os.path.join(run, '$cluster-$name.asok')),
             ('pid_file', os.path.join(run, '$name.pid')),
             ('log_file', os.path.join(log, '$cluster-$name.log')),
@@ -365,7 +379,8 @@ class Cluster:
             self.paths, self.fsid(), c.bind_host, c.ceph.mon_port,
             c.ceph.mon_port_v1, c.ceph.osd_size_gb, c.ceph.pg_num,
             c.ceph.osd_memory_target_mb,
-            c.rgw.port if config.uses_rgw(c) else None, rgw_extra)
+            c.rgw.port if config.uses_rgw(c) else None, rgw_extra,
+            c.rgw.gc_min_wait)
         return files.write_if_changed(self.paths.conf, text, 0o644)
 
     def _done_marker(self, data_dir):
@@ -539,6 +554,68 @@ class Cluster:
 
     def status(self):
         return self.ceph_json('status', timeout=30)
+
+    # -- capacity ----------------------------------------------------------
+    def full_ratios(self):
+        dump = self.ceph_json('osd', 'dump', timeout=30)
+        return (round(dump['nearfull_ratio'], 3),
+                round(dump['backfillfull_ratio'], 3),
+                round(dump['full_ratio'], 3))
+
+    def set_full_ratios(self, nearfull, full):
+        """Set the OSD full ratios (backfillfull half way); True if changed.
+
+        Ordered so that Ceph never sees nearfull > backfillfull > full.
+        """
+        wanted = (round(nearfull, 3), round((nearfull + full) / 2, 3),
+                  round(full, 3))
+        current = self.full_ratios()
+        if current == wanted:
+            return False
+        steps = [('set-full-ratio', wanted[2]),
+                 ('set-backfillfull-ratio', wanted[1]),
+                 ('set-nearfull-ratio', wanted[0])]
+        if wanted[2] < current[2]:
+            steps.reverse()  # lowering: nearfull first
+        for cmd, value in steps:
+            self.ceph('osd', cmd, str(value), timeout=30)
+        return True
+
+    def capacity(self):
+        """Raw space, the full ratios and what each pool stores."""
+        df = self.ceph_json('df', timeout=30)
+        nearfull, _backfill, full = self.full_ratios()
+        stats = df['stats']
+        return {'total_bytes': stats['total_bytes'],
+                'used_bytes': stats['total_used_raw_bytes'],
+                'avail_bytes': stats['total_avail_bytes'],
+                'nearfull_ratio': nearfull, 'full_ratio': full,
+                'pools': {p['name']: p['stats']['stored']
+                          for p in df['pools']}}
+
+
+def capacity_state(capacity):
+    """'ok', 'nearfull' or 'full' for a capacity() result."""
+    used = capacity['used_bytes'] / float(capacity['total_bytes'] or 1)
+    if used >= capacity['full_ratio']:
+        return 'full'
+    if used >= capacity['nearfull_ratio']:
+        return 'nearfull'
+    return 'ok'
+
+
+def pool_usage(capacity):
+    """The pools that store something, biggest first: "volumes 2.0 GiB"."""
+    used = sorted(((b, p) for p, b in capacity['pools'].items() if b),
+                  reverse=True)
+    return ', '.join('%s %s' % (p, processes.human_bytes(b))
+                     for b, p in used) or 'empty'
+
+
+def room_before_nearfull(capacity):
+    """Bytes that can be written before the cluster is nearly full."""
+    limit = capacity['total_bytes'] * capacity['nearfull_ratio']
+    return max(0, int(limit - capacity['used_bytes']))
 
 
 def _keyring_secret(path):

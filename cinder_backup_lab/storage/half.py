@@ -91,6 +91,9 @@ class StorageHalf:
             cluster.wait_osd_up()
         with timer.phase('pools'):
             note(cluster.ensure_pools(ceph.pools(self.conf)), 'pools')
+            note(cluster.set_full_ratios(self.conf.ceph.nearfull_ratio,
+                                         self.conf.ceph.full_ratio),
+                 'full ratios')
         with timer.phase('users'):
             wanted = ceph.users(self.conf)
             for entity, caps in sorted(wanted.items()):
@@ -171,12 +174,56 @@ class StorageHalf:
                 for pool in ceph.pools(self.conf):
                     result['pools'][pool] = ('present' if pool in existing
                                              else 'MISSING')
+                result['capacity'] = self.capacity()
             except errors.LabError as exc:
                 result['ceph'] = {'health': 'UNREACHABLE',
                                   'error': str(exc)}
         if config.uses_rgw(self.conf):
             result['rgw'] = self.gateway.status()
         return result
+
+    def capacity(self):
+        """The cluster's space, its state, and what holds it."""
+        cap = self.cluster.capacity()
+        cap['state'] = ceph.capacity_state(cap)
+        cap['room_before_nearfull_bytes'] = ceph.room_before_nearfull(cap)
+        cap['rgw_gc'] = None
+        # radosgw-admin blocks on a full cluster (it writes at start).
+        if config.uses_rgw(self.conf) and cap['state'] != 'full':
+            try:
+                cap['rgw_gc'] = self.gateway.gc_backlog()
+            except errors.LabError as exc:
+                LOG.warning('RGW garbage collection backlog unknown: %s',
+                            exc)
+        return cap
+
+    def check_room(self, need_bytes, what):
+        """Refuse a big write the cluster has no room for, saying why.
+
+        Room means staying below the nearfull ratio: a full cluster does
+        not fail writes, it stalls them (README: Capacity).
+        """
+        cap = self.capacity()
+        room = cap['room_before_nearfull_bytes']
+        if room >= need_bytes:
+            return cap
+        gc = cap['rgw_gc']
+        raise errors.LabError(
+            '%s needs about %s in the Ceph cluster, which has %s left '
+            'before it is nearly full (%d%% of %s; pools: %s%s). Delete '
+            'backups or volumes you do not need%s, or make the OSD larger '
+            '([ceph] osd_size_gb, then "cinder-backup-lab clean" and '
+            '"up").' % (
+                what, processes.human_bytes(need_bytes),
+                processes.human_bytes(room),
+                round(cap['nearfull_ratio'] * 100),
+                processes.human_bytes(cap['total_bytes']),
+                ceph.pool_usage(cap),
+                '; RGW GC still to free: %d deleted objects' % gc['entries']
+                if gc and gc['entries'] else '',
+                ', and wait about %d s for RGW to free deleted Swift data'
+                % (2 * max(self.conf.rgw.gc_min_wait, 30))
+                if gc is not None else ''))
 
     def files(self):
         """Where the storage half's files are (never their contents)."""

@@ -117,16 +117,29 @@ class Gateway:
         self.conf = conf
         self.cluster = cluster
 
-    def _admin(self, *args, check=True):
+    def _admin(self, *args, check=True, timeout=300):
         argv = self.cluster.admin_argv('radosgw-admin') + list(args)
         # radosgw-admin prints users with their keys: never log that.
-        return commands.run(argv, check=check, secret_output=True)
+        return commands.run(argv, check=check, secret_output=True,
+                            timeout=timeout)
 
     def wait_answering(self, timeout=120):
         commands.wait_for(
             lambda: http_status(endpoint(self.conf) + '/') == 200,
             timeout=timeout, interval=1,
             what='RGW to answer on %s' % endpoint(self.conf))
+
+    def gc_backlog(self):
+        """What RGW's garbage collector has still to free.
+
+        {'entries': deleted objects waiting, 'chunks': their RADOS
+        objects}: deleted backups whose space is not free yet.
+        """
+        # radosgw-admin writes at start: on a full cluster it blocks.
+        listing = json.loads(self._admin('gc', 'list', '--include-all',
+                                         timeout=30) or '[]')
+        return {'entries': len(listing),
+                'chunks': sum(len(e.get('objs', [])) for e in listing)}
 
     def _user_info(self, uid):
         try:

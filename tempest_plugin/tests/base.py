@@ -80,8 +80,24 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
             conf.ceph_volumes_pool)
         cls.swift = None
         if conf.swift_backup_enabled:
-            cls.swift = swift_probe.SwiftProbe(
-                conf.swift_auth_url, conf.swift_user, conf.swift_key)
+            cls.swift = cls.swift_probe()
+
+    @classmethod
+    def swift_probe(cls):
+        """A probe of the Swift account the Swift c-bak writes to."""
+        conf = lab_conf()
+        if conf.swift_backup_auth == 'per_user':
+            # The account of the primary project, which owns the backups.
+            auth = cls.os_primary.auth_provider
+            url = auth.base_url(filters={
+                'service': CONF.object_storage.catalog_type,
+                'endpoint_type': CONF.object_storage.endpoint_type,
+                'region': CONF.object_storage.region or
+                CONF.identity.region})
+            return swift_probe.SwiftProbe(storage_url=url,
+                                          token=auth.get_token())
+        return swift_probe.SwiftProbe(conf.swift_auth_url, conf.swift_user,
+                                      conf.swift_key)
 
     # -- configuration ---------------------------------------------------
     @staticmethod

@@ -268,15 +268,23 @@ class KnownBugsTest(testtools.TestCase):
         self.assertEqual(list(config.CINDER_BUGS),
                          config.known_cinder_bugs(test_config._conf()))
 
-    def test_patched_has_none_with_the_cleanup_caps(self):
+    def test_patched_with_the_cleanup_caps_has_only_the_unpatched(self):
         conf = test_config._conf('[cinder]\nsource = patched\n[ceph]\n'
                                  'backup_user_snapshot_cleanup = true\n')
-        self.assertEqual([], config.known_cinder_bugs(conf))
+        self.assertEqual(['backup-hangs-on-full-cluster'],
+                         config.known_cinder_bugs(conf))
 
     def test_patched_without_the_caps_keeps_the_snapshots(self):
         conf = test_config._conf('[cinder]\nsource = patched\n')
-        self.assertEqual(['backup-snapshot-left-on-source'],
+        self.assertEqual(['backup-snapshot-left-on-source',
+                          'backup-hangs-on-full-cluster'],
                          config.known_cinder_bugs(conf))
+
+    def test_same_names_as_the_tempest_plugin(self):
+        from tempest_plugin import config as plugin_config
+        opt = [o for o in plugin_config.BackupLabGroup
+               if o.name == 'known_cinder_bugs'][0]
+        self.assertEqual(list(config.CINDER_BUGS), list(opt.default))
 
     def test_explicit_value_wins_and_is_checked(self):
         conf = test_config._conf('[cinder]\nknown_bugs =\n')

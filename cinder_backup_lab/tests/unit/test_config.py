@@ -114,6 +114,11 @@ class ValidationTest(testtools.TestCase):
         self._assert_error('[ceph]\nbackup_user = client.cinder-backup\n',
                            'without "client."')
 
+    def test_nearfull_at_or_above_full_is_refused(self):
+        self._assert_error('[ceph]\nnearfull_ratio = 0.95\n'
+                           'full_ratio = 0.9\n', 'nearfull_ratio 0.95',
+                           'below full_ratio 0.9')
+
     def test_same_volume_and_backup_user_is_refused(self):
         self._assert_error('[ceph]\nbackup_user = cinder\n', 'must differ')
 

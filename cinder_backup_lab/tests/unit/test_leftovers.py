@@ -62,3 +62,17 @@ class OrphanObjectsTest(testtools.TestCase):
         found = leftovers.orphan_objects('c', names, {BAK})
         self.assertEqual(1, len(found))
         self.assertIn(GONE_BAK, found[0])
+
+
+class MadeByTestsTest(testtools.TestCase):
+
+    def test_tempest_and_lab_test_names_are_leftovers(self):
+        items = [{'id': '1', 'name': 'tempest-Backup-123', 'status': 'error'},
+                 {'id': '2', 'name': 'cbl-demo-ab12-source',
+                  'status': 'available'},
+                 {'id': '3', 'name': 'payroll', 'status': 'available'},
+                 {'id': '4', 'name': None, 'status': 'available'}]
+        self.assertEqual(
+            ['volume 1 (tempest-Backup-123, error) made by a test',
+             'volume 2 (cbl-demo-ab12-source, available) made by a test'],
+            leftovers.made_by_tests('volume', items))

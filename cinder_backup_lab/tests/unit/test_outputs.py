@@ -83,6 +83,10 @@ class TestOutputs(testtools.TestCase):
                              opts['swift_backup_containers'])
             self.assertTrue(opts['ceph_probe_keyring'].endswith(
                 'ceph.client.admin.keyring'))
+            # per_user: the tests probe their own project's account, with
+            # no Swift v1 key.
+            self.assertEqual('per_user', opts['swift_backup_auth'])
+            self.assertNotIn('swift_key', opts)
         self.assertEqual('nova', opts['ceph_backup_availability_zone'])
         self.assertEqual('az-swift', opts['swift_backup_availability_zone'])
 
