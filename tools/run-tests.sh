@@ -4,13 +4,14 @@
 #   2. "cinder-backup-lab up" for real (Ceph, RGW, MariaDB, RabbitMQ,
 #      Keystone, Cinder with two c-bak), the integration tests against it,
 #      the operator workflow demo, upstream Tempest's backup tests, this
-#      project's Tempest plugin at concurrency 2, and a leftovers check,
+#      project's Tempest plugin at concurrency 2, the fault tests (a full
+#      cluster, space given back), a leftovers check and status,
 #   3. the patched lab: patches/cinder checked against Cinder's own unit
 #      tests of its Ceph backup driver (right after the unit tests), then
 #      the same lab switched to the pinned Cinder with patches/cinder
 #      (etc/lab-patched.conf layered over the lab's config): the demo with
-#      no expected failure, every Ceph-driver test of the Tempest plugin
-#      with known_cinder_bugs empty, leftovers; then back to the release,
+#      no expected failure, the Tempest plugin's test_ceph_* tests with no
+#      expected failure allowed, leftovers; then back to the release,
 #   4. the lifecycle tests (down/up keeps data, clean leaves nothing),
 #   5. with CINDER_BACKUP_LAB_GIT_BASE set (a git mirror, see
 #      tools/run-devstack.sh): a real DevStack with the plugin, Tempest,
@@ -161,9 +162,10 @@ lint status cinder-backup-lab status
 # The patched lab: the same lab, its Cinder switched to the pinned sdist
 # with patches/cinder (up installs it editable, gives the backup user the
 # snapshot-cleanup caps, restarts only Cinder and writes an empty
-# known_cinder_bugs). Every test of the plugin that uses the Ceph backup
-# driver runs (the patches change only that driver), with no expected
-# failure allowed; the Swift-only tests ran against the stock lab above.
+# known_cinder_bugs but for the full-cluster hang no patch fixes). The
+# plugin's test_ceph_* tests run (the Ceph-driver tests, the three former
+# expected failures among them; the patches change only that driver),
+# with no expected failure allowed; the rest ran on the stock lab above.
 lab_config=${CINDER_BACKUP_LAB_CONFIG:-}
 if [ -z "$lab_config" ] && [ -f /etc/cinder-backup-lab/lab.conf ]; then
     lab_config=/etc/cinder-backup-lab/lab.conf
