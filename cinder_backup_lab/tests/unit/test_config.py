@@ -13,6 +13,7 @@
 import os
 import tempfile
 
+import fixtures
 import testtools
 
 from cinder_backup_lab import config
@@ -51,6 +52,30 @@ class DefaultsTest(testtools.TestCase):
         self.assertEqual(['b1', 'b2', 'b3'], conf.ceph.backup_pools)
         self.assertEqual(4, conf.ceph.osd_size_gb)
         self.assertEqual(8181, conf.rgw.port)
+
+
+class ConfigFilesTest(testtools.TestCase):
+    """$CINDER_BACKUP_LAB_CONFIG names one file or several."""
+
+    def test_several_files_layer_in_order(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        base, extra = os.path.join(d, 'lab.conf'), os.path.join(d, 'x.conf')
+        with open(base, 'w') as f:
+            f.write('[rgw]\nport = 8110\n[cinder]\nsource = release\n')
+        with open(extra, 'w') as f:
+            f.write('[cinder]\nsource = patched\n')
+        self.useFixture(fixtures.EnvironmentVariable(
+            config.CONFIG_ENV, '%s:%s:' % (base, extra)))
+        files = config.default_config_files()
+        self.assertEqual([base, extra], files)
+        conf = config.load(config_files=files)
+        self.assertEqual((8110, 'patched'), (conf.rgw.port,
+                                             conf.cinder.source))
+
+    def test_one_file(self):
+        self.useFixture(fixtures.EnvironmentVariable(config.CONFIG_ENV,
+                                                     '/srv/lab.conf'))
+        self.assertEqual(['/srv/lab.conf'], config.default_config_files())
 
 
 class ValidationTest(testtools.TestCase):
