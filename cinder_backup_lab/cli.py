@@ -31,6 +31,7 @@ from cinder_backup_lab.fronts import lab
 from cinder_backup_lab.fronts import localconf
 from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import ceph as ceph_cluster
 
 LOG = logging.getLogger('cinder_backup_lab')
@@ -124,6 +125,9 @@ def print_status(status):
                                         if os_['keystone'] else 'DOWN'))
         print('cinder api:  %s (%s)' % (os_['cinder_url'], 'answering'
                                         if os_['cinder_api'] else 'DOWN'))
+        print('cinder:      %s (source = %s)' % (
+            cinder_source.describe(os_.get('cinder_installed')),
+            os_.get('cinder_source')))
         for s in os_['cinder_services']:
             print('  %-17s %-18s az %-10s %s/%s' % (
                 s['binary'], s['host'], s['zone'], s['status'], s['state']))
@@ -139,9 +143,10 @@ def main(argv=None):
         prog='cinder-backup-lab', description=__doc__)
     parser.add_argument(
         '--config-file', action='append', default=None,
-        help='lab config file (oslo.config INI); default $%s (files '
-        'separated by ":", later ones override), else %s if it exists'
-        % (config.CONFIG_ENV, config.DEFAULT_CONFIG_FILE))
+        help='lab config file (oslo.config INI), repeatable (later files '
+        'override earlier ones); default $%s (files separated by ":"), '
+        'else %s if it exists' % (config.CONFIG_ENV,
+                                  config.DEFAULT_CONFIG_FILE))
     parser.add_argument('-v', '--verbose', action='store_true',
                         help='show debug messages (never secrets)')
     sub = parser.add_subparsers(dest='command', required=True)
@@ -153,6 +158,10 @@ def main(argv=None):
                         'exit 0 only when all is healthy')
     st.add_argument('--json', action='store_true')
     sub.add_parser('check-config', help='validate the config and exit')
+    sub.add_parser('reload-cinder', help='restart only the Cinder services '
+                   '(c-api, c-sch, c-vol, every c-bak) after an edit of the '
+                   'tree of [cinder] source, installing that source first if '
+                   'another Cinder is in the venv; prints how long it took')
     localconf.add_parser(sub)
     cc = sub.add_parser(
         'configure-cinder', help='edit a cinder.conf in place (DevStack): '
@@ -264,6 +273,12 @@ def run_command(args, conf):
         if not the_lab.changed:
             print('\nlab was already up: nothing changed')
         return 0 if the_lab.healthy(status) else 1
+    if args.command == 'reload-cinder':
+        seconds, installed = the_lab.reload_cinder()
+        if installed:
+            print('installed: %s' % cinder_source.describe(installed))
+        print('cinder services restarted and ready in %.1f s' % seconds)
+        return 0
     if args.command == 'down':
         print('lab stopped' if the_lab.down() else 'lab was not running')
         return 0

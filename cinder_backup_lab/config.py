@@ -18,6 +18,7 @@ refuse, ports that collide, sizes that do not fit) before anything is
 touched.
 """
 
+import collections
 import ipaddress
 import os
 import pwd
@@ -103,6 +104,32 @@ def swift_per_user(conf):
     """The Swift driver authenticates with each caller's Keystone token."""
     return (SWIFT in backup_drivers(conf)
             and conf.backup_swift.auth == 'per_user')
+
+
+# Upstream Cinder bugs the lab shows (names shared with the Tempest
+# plugin's [cinder_backup_lab] known_cinder_bugs).
+BUG_RESTORE_POOL = 'restore-non-default-pool'
+BUG_SOURCE_SNAPSHOTS = 'backup-snapshot-left-on-source'
+BUG_INCREMENTAL_POOL = 'incremental-another-pool'
+BUG_FULL_CLUSTER = 'backup-hangs-on-full-cluster'
+CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL,
+               BUG_FULL_CLUSTER)
+# What patches/cinder fixes (the snapshots only where the backup user may
+# remove them: [ceph] backup_user_snapshot_cleanup).
+PATCHED_FIXES = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS,
+                 BUG_INCREMENTAL_POOL)
+
+
+def known_cinder_bugs(conf):
+    """The upstream bugs the lab's Cinder is expected to have."""
+    if conf.cinder.known_bugs is not None:
+        return list(conf.cinder.known_bugs)
+    if conf.cinder.source.strip() == 'patched':
+        fixed = [b for b in PATCHED_FIXES
+                 if b != BUG_SOURCE_SNAPSHOTS
+                 or conf.ceph.backup_user_snapshot_cleanup]
+        return [b for b in CINDER_BUGS if b not in fixed]
+    return list(CINDER_BUGS)
 
 
 default_opts = [
@@ -203,6 +230,16 @@ ceph_opts = [
     cfg.StrOpt('backup_user', default='cinder-backup',
                help='cephx user (without "client.") of the backup service: '
                     'read/write on the backup pools only.'),
+    cfg.BoolOpt('backup_user_snapshot_cleanup', default=False,
+                help='Also let backup_user remove the backup snapshots '
+                     'Cinder leaves on source volumes, which a Cinder with '
+                     'patches/cinder/0002 does when a backup is deleted: '
+                     'read of rbd_id.* and rbd_info, write of rbd_header.* '
+                     'and rbd_object_map.* in the volumes pool; no access '
+                     'to volume data. The trade: the user can then create, '
+                     'remove or change any snapshot or image header of the '
+                     'volumes pool. False: the caps of the upstream '
+                     'guides (backup pools only); the snapshots stay.'),
     cfg.IntOpt('osd_memory_target_mb', default=1024, min=896,
                help='BlueStore cache/memory target of the OSD in MiB. '
                     'Ceph\'s default (4 GiB) is too much for a lab.'),
@@ -334,6 +371,33 @@ cinder_opts = [
                     'accepts a backup service.'),
     cfg.BoolOpt('debug', default=False,
                 help='Debug logging in the Cinder services\' log files.'),
+    cfg.ListOpt('known_bugs', default=None,
+                help='Upstream Cinder bugs the lab\'s Cinder is expected to '
+                     'have (the demo\'s expected failures and the Tempest '
+                     'plugin\'s known_cinder_bugs in the lab\'s '
+                     'tempest.conf). Unset: all of them for source = '
+                     'release (or a tree or git ref); for source = '
+                     'patched only backup-hangs-on-full-cluster (no patch '
+                     'for it), and backup-snapshot-left-on-source when '
+                     '[ceph] backup_user_snapshot_cleanup is false (the '
+                     'fixed driver may not remove the snapshot then). '
+                     'Names: restore-non-default-pool, '
+                     'backup-snapshot-left-on-source, '
+                     'incremental-another-pool, '
+                     'backup-hangs-on-full-cluster.'),
+    cfg.StrOpt('source', default='release',
+               help='Which Cinder the lab runs (deploy_openstack = true). '
+                    '"release": the release pinned in '
+                    'constraints/upper-constraints.txt. "patched": that '
+                    'release\'s sdist (pip download) with the repository\'s '
+                    'patches/cinder/*.patch applied, built under '
+                    '<state_dir>/cinder-src and installed editable. An '
+                    'absolute path: a local Cinder source tree, installed '
+                    'editable into the lab\'s venv (edit it, then '
+                    '"cinder-backup-lab reload-cinder"). git+<url>@<ref>: '
+                    'cloned into <state_dir>/cinder-src/git at ref and '
+                    'installed editable. Trees are installed without their '
+                    'dependencies: the pinned libraries are used.'),
 ]
 
 backup_ceph_opts = [
@@ -764,6 +828,13 @@ def validate_openstack(conf):
             '/tmp')):
         errors.append('[backup_posix] path %r must be an absolute path of '
                       'its own' % path)
+    errors += validate_cinder_source(conf.cinder.source,
+                                     conf.deploy_openstack)
+    unknown = [b for b in conf.cinder.known_bugs or []
+               if b not in CINDER_BUGS]
+    if unknown:
+        errors.append('[cinder] known_bugs: unknown %s; known names: %s'
+                      % (', '.join(unknown), ', '.join(CINDER_BUGS)))
     return errors
 
 
@@ -781,6 +852,80 @@ def _container_problems(name, values, pattern):
     if len(set(values)) != len(values):
         errors.append('%s: names must be distinct' % name)
     return errors
+
+
+# [cinder] source: the kinds of Cinder the lab can run, and its parsing.
+CINDER_RELEASE = 'release'
+CINDER_PATCHED = 'patched'
+CINDER_TREE = 'tree'
+CINDER_GIT = 'git'
+
+CinderSource = collections.namedtuple('CinderSource', 'kind path url ref')
+
+_GIT_SOURCE = re.compile(r'^git\+((?:https?|ssh|file|git)://\S+?)@'
+                         r'([^@\s/][^@\s]*)$')
+_CINDER_SOURCE_FORMS = (
+    '"release" (the pinned PyPI release), "patched" (the pinned release '
+    'with the patches in patches/cinder), an absolute path to a Cinder '
+    'source tree, or git+<url>@<ref>')
+
+
+def parse_cinder_source(value):
+    """The CinderSource a [cinder] source value names; ValueError if none."""
+    value = (value or '').strip()
+    if value in (CINDER_RELEASE, CINDER_PATCHED):
+        return CinderSource(value, None, None, None)
+    if value.startswith('git+'):
+        m = _GIT_SOURCE.match(value)
+        if not m:
+            raise ValueError(
+                '[cinder] source %r: a git source is git+<url>@<ref>, e.g. '
+                'git+https://mirror.example.org/openstack/cinder@master (the '
+                'ref is required: a branch, tag or commit)' % value)
+        return CinderSource(CINDER_GIT, None, m.group(1), m.group(2))
+    if value.startswith('/'):
+        return CinderSource(CINDER_TREE, os.path.normpath(value), None, None)
+    raise ValueError('[cinder] source %r is not understood; use %s'
+                     % (value, _CINDER_SOURCE_FORMS))
+
+
+def cinder_tree_problem(path):
+    """Why path is not a Cinder source tree, or None."""
+    if not os.path.isdir(path):
+        return 'directory %s does not exist' % path
+    if not os.path.isfile(os.path.join(path, 'cinder', 'backup', 'drivers',
+                                       'ceph.py')):
+        return ('%s is not a Cinder source tree (no cinder/backup/drivers/'
+                'ceph.py); give the top directory of a Cinder checkout'
+                % path)
+    for meta in ('pyproject.toml', 'setup.cfg'):
+        try:
+            with open(os.path.join(path, meta)) as f:
+                if re.search(r'^name\s*=\s*"?cinder"?\s*$', f.read(), re.M):
+                    return None
+        except OSError:
+            pass
+    return ('%s has no pyproject.toml or setup.cfg naming the cinder '
+            'project; give the top directory of a Cinder checkout' % path)
+
+
+def validate_cinder_source(value, deploy_openstack=True):
+    """Error messages for a [cinder] source value; empty when usable."""
+    try:
+        source = parse_cinder_source(value)
+    except ValueError as exc:
+        return [str(exc)]
+    problems = []
+    if source.kind != CINDER_RELEASE and not deploy_openstack:
+        problems.append(
+            '[cinder] source = %s is for the lab\'s own Cinder '
+            '(deploy_openstack = true); DevStack installs Cinder from git '
+            'itself (CINDER_REPO, CINDER_BRANCH)' % value)
+    if source.kind == CINDER_TREE:
+        problem = cinder_tree_problem(source.path)
+        if problem:
+            problems.append('[cinder] source: %s' % problem)
+    return problems
 
 
 # Port names of lab_ports() whose program has another name.
@@ -810,8 +955,9 @@ def lab_ports(conf):
 def default_config_files():
     """$CINDER_BACKUP_LAB_CONFIG, else the default file if it exists.
 
-    The variable may name several files separated by ":", read in order
-    (a later one overrides: the test command's profile overlay).
+    The variable may name several files separated by ":" (later ones
+    override earlier ones, as repeated --config-file do), e.g. a lab's
+    own config and etc/lab-patched.conf.
     """
     paths = [p for p in os.environ.get(CONFIG_ENV, '').split(os.pathsep)
              if p]

@@ -219,6 +219,22 @@ class Lab:
                     self.conf, self.openstack.passwords, microversion)
         return timer
 
+    def reload_cinder(self):
+        """Restart Cinder's services only; (seconds, installed or None)."""
+        if not self.conf.deploy_openstack:
+            raise errors.LabError('reload-cinder restarts the lab\'s own '
+                                  'Cinder; with deploy_openstack = false '
+                                  'DevStack runs Cinder (restart its '
+                                  'devstack@c-* units)')
+        if not self.supervisor.is_running():
+            raise errors.LabError('the lab is not running; run '
+                                  '"cinder-backup-lab up" first')
+        problems = config.validate(self.conf)
+        if problems:
+            raise errors.LabError('invalid configuration:\n  - '
+                                  + '\n  - '.join(problems))
+        return self.openstack.reload_cinder()
+
     # -- down / clean -------------------------------------------------------
     def down(self):
         """Stop every daemon, then supervisord. Data stays."""

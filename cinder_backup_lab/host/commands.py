@@ -25,7 +25,7 @@ LOG = logging.getLogger(__name__)
 
 
 def run(argv, input_text=None, check=True, secret_output=False,
-        timeout=300, env=None):
+        timeout=300, env=None, cwd=None):
     """Run a command and return its stdout.
 
     The command line is logged, never its input (it may carry a key).
@@ -36,7 +36,7 @@ def run(argv, input_text=None, check=True, secret_output=False,
     try:
         proc = subprocess.run(
             argv, input=input_text, capture_output=True, text=True,
-            timeout=timeout, env=env)
+            timeout=timeout, env=env, cwd=cwd)
     except subprocess.TimeoutExpired:
         # subprocess.run has killed it; a hung Ceph tool usually means a
         # cluster that does not answer or blocks writes (full).

@@ -30,6 +30,7 @@ from cinder_backup_lab.host import files
 from cinder_backup_lab.host import supervisor
 from cinder_backup_lab.host import venv
 from cinder_backup_lab.openstack import cinder_conf
+from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import client_files
 
 BACKUP_PROGRAM = 'cinder-backup-%s'
@@ -59,6 +60,7 @@ class Cinder:
         self.messaging = messaging
         self.ceph_paths = ceph_paths
         self.paths = Paths(conf.state_dir)
+        self.source = cinder_source.CinderSource(conf)
 
     def common_settings(self):
         c = self.conf
@@ -80,11 +82,10 @@ class Cinder:
             periodic_interval=c.cinder.periodic_interval,
             privsep_helper='%s --config-file %s' % (
                 venv.venv_bin('privsep-helper'), self.paths.conf),
-            api_paste_config=venv.venv_etc('cinder', 'api-paste.ini'),
-            # The file the pinned cinder ships; pip installs its data
-            # files into the venv's etc/cinder.
-            resource_filters_file=venv.venv_etc('cinder',
-                                                'resource_filters.json'),
+            api_paste_config=self.source.etc('api-paste.ini'),
+            # The file the running cinder ships (in the venv's etc/cinder
+            # for the release wheel, in the tree for an editable one).
+            resource_filters_file=self.source.etc('resource_filters.json'),
             rootwrap_config=self.paths.rootwrap_conf,
             debug=c.cinder.debug)
 
@@ -102,7 +103,7 @@ class Cinder:
                 p.log('cinder-scheduler')), 0o600)
         changed |= files.write_if_changed(
             p.rootwrap_conf, cinder_conf.render_rootwrap_conf(
-                [venv.venv_etc('cinder', 'rootwrap.d'),
+                [self.source.etc('rootwrap.d'),
                  venv.venv_etc('os-brick', 'rootwrap.d')],
                 [venv.bin_dir(), '/sbin', '/usr/sbin',
                  '/bin', '/usr/bin']), 0o644)
@@ -162,8 +163,13 @@ class Cinder:
                              self.paths.conf] + list(args), timeout=timeout)
 
     def _record(self):
-        from importlib import metadata
-        return {'cinder': metadata.version('cinder')}
+        installed = self.source.installed() or {}
+        return {'cinder': installed.get('version'),
+                'tree': installed.get('tree')}
+
+    def ensure_source(self):
+        """The configured Cinder in the venv; True when (re)installed."""
+        return self.source.ensure()
 
     def db_sync(self):
         """cinder-manage db sync once per Cinder version; True if run."""

@@ -21,6 +21,7 @@ under the lab's supervisord and uses the storage half through its paths
 import json
 import logging
 import os
+import time
 import urllib.error
 import urllib.request
 
@@ -161,36 +162,72 @@ class OpenStackHalf:
                 'catalog')
         with timer.phase('cinder'):
             names = [p.name for p in self.cinder.programs()]
+            installed = self.cinder.ensure_source()
+            note(installed, 'cinder source installed')
+            self._restart_if(installed, names)
             self._restart_if(self.cinder.write_config(), names)
             note(self.cinder.db_sync(), 'cinder db')
             scheduler_log = cinder.SchedulerLog(
                 self.conf, self.cinder.paths.log('cinder-scheduler'))
             started = sup.start_programs(names)
             note(started, 'cinder started')
-            url = self.cinder_url()
-            commands.wait_for(
-                lambda: clients.http_ok(url), timeout=90, interval=0.5,
-                what='the Cinder API on %s (see %s)'
-                % (url, self.cinder.paths.log('cinder-api')))
-            api = self.admin_api()
+            api = self._cinder_ready()
             note(cinder.ensure_volume_type(api, self.conf), 'volume type')
             note(self.cinder.remove_stale_backup_services(api),
                  'stale c-bak services removed')
             if [n for n in started if n != 'cinder-api']:
-                try:
-                    scheduler_log.wait_reports(timeout=20)
-                except errors.LabError as exc:
-                    # Started together, a service may have published before
-                    # the scheduler listened; a restarted scheduler asks
-                    # every service for its capabilities.
-                    LOG.info('%s; restarting cinder-scheduler', exc)
-                    scheduler_log.mark()
-                    sup.stop_programs(['cinder-scheduler'])
-                    sup.start_programs(['cinder-scheduler'])
-                    scheduler_log.wait_reports(timeout=90)
+                self._wait_scheduler(scheduler_log)
             cinder.wait_services_placed(api, self.conf,
                                         self.cinder.paths.log_dir)
-        return max_microversion(url)
+        return max_microversion(self.cinder_url())
+
+    def _cinder_ready(self):
+        url = self.cinder_url()
+        commands.wait_for(
+            lambda: clients.http_ok(url), timeout=90, interval=0.5,
+            what='the Cinder API on %s (see %s)'
+            % (url, self.cinder.paths.log('cinder-api')))
+        return self.admin_api()
+
+    def _wait_scheduler(self, scheduler_log, first_timeout=20):
+        try:
+            scheduler_log.wait_reports(timeout=first_timeout)
+        except errors.LabError as exc:
+            # Started together, a service may have published before the
+            # scheduler listened; a restarted scheduler asks every
+            # service for its capabilities.
+            LOG.info('%s; restarting cinder-scheduler', exc)
+            scheduler_log.mark()
+            self.supervisor.stop_programs(['cinder-scheduler'])
+            self.supervisor.start_programs(['cinder-scheduler'])
+            scheduler_log.wait_reports(timeout=90)
+
+    def reload_cinder(self):
+        """Restart only Cinder's services (after an edit of its tree).
+
+        The configured source is installed first if another Cinder is in
+        the venv (a no-op after an edit: a tree is installed editable).
+        The scheduler starts last: at start it asks every service for its
+        capabilities, so no c-bak waits for its periodic report. Returns
+        (seconds, what was installed or None).
+        """
+        start = time.monotonic()
+        sup = self.supervisor
+        installed = self.cinder.ensure_source()
+        self.cinder.write_config()
+        names = [p.name for p in self.cinder.programs()]
+        sup.stop_programs(names)
+        self.cinder.db_sync()
+        scheduler_log = cinder.SchedulerLog(
+            self.conf, self.cinder.paths.log('cinder-scheduler'))
+        sup.start_programs([n for n in names if n != 'cinder-scheduler'])
+        sup.start_programs(['cinder-scheduler'])
+        api = self._cinder_ready()
+        self._wait_scheduler(scheduler_log)
+        cinder.wait_services_placed(api, self.conf,
+                                    self.cinder.paths.log_dir)
+        return (time.monotonic() - start,
+                self.cinder.source.installed() if installed else None)
 
     def cinder_url(self):
         return 'http://%s:%d/' % (self.conf.bind_host,
@@ -212,6 +249,8 @@ class OpenStackHalf:
         ks_url = keystone.public_url(c)
         api_url = self.cinder_url()
         result = {'keystone_url': ks_url, 'cinder_url': api_url,
+                  'cinder_source': c.cinder.source,
+                  'cinder_installed': self.cinder.source.installed(),
                   'keystone': clients.http_ok(ks_url),
                   'cinder_api': clients.http_ok(api_url),
                   'cinder_services': []}

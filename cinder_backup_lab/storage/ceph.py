@@ -114,7 +114,8 @@ def users(conf):
                   c.volumes_pool, backup_pools(conf))}
     if backup_user(conf):
         wanted['client.%s' % c.backup_user] = backup_user_caps(
-            backup_pools(conf))
+            backup_pools(conf), c.volumes_pool
+            if c.backup_user_snapshot_cleanup else None)
     if config.uses_rgw(conf):
         wanted['client.%s' % RGW_NAME] = rgw_caps()
     return wanted
@@ -270,10 +271,39 @@ def volume_user_caps(volumes_pool):
     }
 
 
-def backup_user_caps(backup_pools):
-    """cephx caps of the backup service: the backup pools only."""
+# Objects of an RBD pool that removing a snapshot of an image touches
+# (measured with Ceph 16): the image id and pool info are read, the header
+# and object map written. No rbd_data.* object: no volume data.
+SNAPSHOT_CLEANUP_OBJECTS = (('rx', 'rbd_id.'), ('rx', 'rbd_info'),
+                            ('rwx', 'rbd_header.'),
+                            ('rwx', 'rbd_object_map.'))
+
+
+def snapshot_cleanup_caps(volumes_pool):
+    """osd caps that let a user remove snapshots of the pool's images.
+
+    The least that works: no read or write of volume data and no image
+    delete, but header writes cannot be narrowed to backup snapshots: the
+    holder can also create or remove any snapshot of any image of the
+    pool, resize an image or change its features.
+    """
+    return ', '.join('allow %s pool=%s object_prefix %s'
+                     % (perm, volumes_pool, prefix)
+                     for perm, prefix in SNAPSHOT_CLEANUP_OBJECTS)
+
+
+def backup_user_caps(backup_pools, snapshot_cleanup_pool=None):
+    """cephx caps of the backup service: the backup pools only.
+
+    With snapshot_cleanup_pool (the volumes pool), also what removing a
+    backup's snapshot from its source volume needs (a fixed Cinder does
+    it on delete).
+    """
     per_pool = ', '.join('profile rbd pool=%s' % p for p in backup_pools)
-    return {'mon': 'profile rbd', 'osd': per_pool, 'mgr': per_pool}
+    osd = per_pool
+    if snapshot_cleanup_pool:
+        osd += ', ' + snapshot_cleanup_caps(snapshot_cleanup_pool)
+    return {'mon': 'profile rbd', 'osd': osd, 'mgr': per_pool}
 
 
 def rgw_caps():

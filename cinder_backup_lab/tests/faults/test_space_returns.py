@@ -29,9 +29,6 @@ from cinder_backup_lab.tests.integration import base
 
 ROUNDS = 3
 DATA = 256 * base.MiB
-# Written in pieces: one seeded piece of 256 MiB is 2**31 random bits,
-# more than random.getrandbits takes (OverflowError).
-PIECE = 32 * base.MiB
 # Bytes of RGW's data pool not back after the rounds that still pass:
 # metadata and rounding, far below one round's data.
 SLACK = 16 * base.MiB
@@ -77,8 +74,9 @@ class TestDeletedBackupsFreeSpace(base.LabTestCase):
         tag = 'cbl-test-space-%s' % uuid.uuid4().hex[:6]
         vol = self.volume(tag)
         probe = probes.ceph_for(self.conf, self.conf.ceph.volume_user)
-        probe.write_pattern(vol['id'], tag,
-                            [(off, PIECE) for off in range(0, DATA, PIECE)])
+        chunk = 16 * base.MiB  # one seeded pattern must stay below 2 Gbit
+        probe.write_pattern(vol['id'], tag, [(offset, chunk) for offset
+                                             in range(0, DATA, chunk)])
         for i in range(ROUNDS):
             backup = self.api.create_backup(vol['id'], '%s-%d' % (tag, i),
                                             az=az)

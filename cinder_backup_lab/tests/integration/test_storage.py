@@ -19,6 +19,7 @@ import tempfile
 import uuid
 
 from cinder_backup_lab import config
+from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.tests.integration import base
 
 MiB = base.MiB
@@ -102,6 +103,89 @@ class CephPoolsAndUsersTest(base.LabTestCase):
         cluster = self.rados_as(self.conf.ceph.backup_user)
         self.assertRaises(rados.PermissionError, cluster.create_pool,
                           'lab-test-%s' % uuid.uuid4().hex[:8])
+
+
+class SnapshotCleanupCapsTest(base.LabTestCase):
+    """[ceph] backup_user_snapshot_cleanup: the least caps that work.
+
+    A user made here with exactly storage.ceph.snapshot_cleanup_caps
+    removes a snapshot of a volume image (the features Cinder's RBD driver
+    gives it); without any one of the four grants it is refused; and it
+    cannot read volume data.
+    """
+
+    FEATURES = ('layering', 'exclusive_lock', 'object_map', 'fast_diff',
+                'deep_flatten')
+
+    def setUp(self):
+        super().setUp()
+        import rbd
+        self.rbd = rbd
+        self.cluster = self.lab.storage.cluster
+        self.pool = self.conf.ceph.volumes_pool
+        self.admin = self.rados_as('admin').open_ioctx(self.pool)
+        self.addCleanup(self.admin.close)
+        self.image = 'lab-test-%s' % uuid.uuid4().hex[:12]
+        features = 0
+        for name in self.FEATURES:
+            features |= getattr(rbd, 'RBD_FEATURE_%s' % name.upper())
+        rbd.RBD().create(self.admin, self.image, 4 * MiB,
+                         old_format=False, features=features)
+        self.addCleanup(rbd.RBD().remove, self.admin, self.image)
+        with rbd.Image(self.admin, self.image) as image:
+            image.write(base.pattern('caps', 0, MiB), 0)
+
+    def _remove_snap_as(self, grants):
+        """Try removing a fresh snapshot as a user holding grants."""
+        import rados
+        user = 'cinder-backup-lab-test-%s' % uuid.uuid4().hex[:8]
+        osd = ', '.join('allow %s pool=%s object_prefix %s'
+                        % (perm, self.pool, prefix)
+                        for perm, prefix in grants)
+        key = self.cluster.ceph('auth', 'get-or-create-key',
+                                'client.%s' % user, 'mon', 'profile rbd',
+                                'osd', osd, secret_output=True).strip()
+        self.addCleanup(self.cluster.ceph, 'auth', 'rm', 'client.%s' % user)
+        with self.rbd.Image(self.admin, self.image) as image:
+            image.create_snap('s')
+        self.addCleanup(self._drop_snap)
+        handle = rados.Rados(conffile=self.paths.conf, rados_id=user,
+                             conf={'key': key, 'keyring': ''})
+        handle.connect(timeout=30)
+        self.addCleanup(handle.shutdown)
+        ioctx = handle.open_ioctx(self.pool)
+        self.addCleanup(ioctx.close)
+        try:
+            with self.rbd.Image(ioctx, self.image) as image:
+                image.remove_snap('s')
+        except (self.rbd.PermissionError, rados.PermissionError):
+            return False, ioctx
+        return True, ioctx
+
+    def _drop_snap(self):
+        with self.rbd.Image(self.admin, self.image) as image:
+            if any(s['name'] == 's' for s in image.list_snaps()):
+                image.remove_snap('s')
+
+    def test_the_four_grants_remove_a_snapshot_and_read_no_data(self):
+        import rados
+        removed, ioctx = self._remove_snap_as(ceph.SNAPSHOT_CLEANUP_OBJECTS)
+        self.assertTrue(removed)
+        with self.rbd.Image(self.admin, self.image) as image:
+            self.assertEqual([], list(image.list_snaps()))
+            prefix = image.block_name_prefix()
+        data = [o.key for o in self.admin.list_objects()
+                if o.key.startswith(prefix)]
+        self.assertNotEqual([], data)
+        self.assertRaises(rados.PermissionError, ioctx.read, data[0])
+
+    def test_each_grant_is_needed(self):
+        grants = list(ceph.SNAPSHOT_CLEANUP_OBJECTS)
+        for drop in grants:
+            removed, _ioctx = self._remove_snap_as(
+                [g for g in grants if g != drop])
+            self.assertFalse(removed, 'removed without %s %s' % drop)
+            self._drop_snap()
 
 
 class SwiftOnRgwTest(base.LabTestCase):

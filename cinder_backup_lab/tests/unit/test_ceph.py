@@ -14,6 +14,7 @@ import configparser
 
 import testtools
 
+from cinder_backup_lab import config
 from cinder_backup_lab.storage import ceph
 
 
@@ -118,3 +119,23 @@ class PgSummaryTest(testtools.TestCase):
 
     def test_empty_status(self):
         self.assertEqual((0, 0, {}), ceph.pg_summary({}))
+
+
+class SnapshotCleanupCapsTest(testtools.TestCase):
+
+    def test_backup_user_gets_header_writes_only(self):
+        caps = ceph.backup_user_caps(['backups'], 'volumes')
+        self.assertEqual(
+            'profile rbd pool=backups, '
+            'allow rx pool=volumes object_prefix rbd_id., '
+            'allow rx pool=volumes object_prefix rbd_info, '
+            'allow rwx pool=volumes object_prefix rbd_header., '
+            'allow rwx pool=volumes object_prefix rbd_object_map.',
+            caps['osd'])
+        self.assertNotIn('rbd_data', caps['osd'])
+        self.assertEqual('profile rbd pool=backups', caps['mgr'])
+
+    def test_off_by_default(self):
+        conf = config.load()
+        caps = ceph.users(conf)['client.%s' % conf.ceph.backup_user]
+        self.assertNotIn(conf.ceph.volumes_pool, caps['osd'])

@@ -54,6 +54,30 @@ class DefaultsTest(testtools.TestCase):
         self.assertEqual(8181, conf.rgw.port)
 
 
+class ConfigFilesTest(testtools.TestCase):
+    """$CINDER_BACKUP_LAB_CONFIG names one file or several."""
+
+    def test_several_files_layer_in_order(self):
+        d = self.useFixture(fixtures.TempDir()).path
+        base, extra = os.path.join(d, 'lab.conf'), os.path.join(d, 'x.conf')
+        with open(base, 'w') as f:
+            f.write('[rgw]\nport = 8110\n[cinder]\nsource = release\n')
+        with open(extra, 'w') as f:
+            f.write('[cinder]\nsource = patched\n')
+        self.useFixture(fixtures.EnvironmentVariable(
+            config.CONFIG_ENV, '%s:%s:' % (base, extra)))
+        files = config.default_config_files()
+        self.assertEqual([base, extra], files)
+        conf = config.load(config_files=files)
+        self.assertEqual((8110, 'patched'), (conf.rgw.port,
+                                             conf.cinder.source))
+
+    def test_one_file(self):
+        self.useFixture(fixtures.EnvironmentVariable(config.CONFIG_ENV,
+                                                     '/srv/lab.conf'))
+        self.assertEqual(['/srv/lab.conf'], config.default_config_files())
+
+
 class ValidationTest(testtools.TestCase):
 
     def _errors(self, text):
@@ -177,17 +201,3 @@ class DriversTest(testtools.TestCase):
         self.assertEqual({'sysfs', 'tmpfs', 'ext4', 'fuse'},
                          config.kernel_filesystems(path))
         self.assertEqual(set(), config.kernel_filesystems(path + '.none'))
-
-
-class ConfigFilesTest(testtools.TestCase):
-
-    def test_the_variable_may_name_several_files(self):
-        self.useFixture(fixtures.EnvironmentVariable(
-            config.CONFIG_ENV, '/a/lab.conf:/b/all.conf'))
-        self.assertEqual(['/a/lab.conf', '/b/all.conf'],
-                         config.default_config_files())
-
-    def test_one_file(self):
-        self.useFixture(fixtures.EnvironmentVariable(
-            config.CONFIG_ENV, '/a/lab.conf'))
-        self.assertEqual(['/a/lab.conf'], config.default_config_files())

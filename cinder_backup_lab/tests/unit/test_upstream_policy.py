@@ -49,11 +49,23 @@ class TestCinderConfAsUpstream(testtools.TestCase):
         conf.bind_host = '127.0.0.1'
         lab_cinder = cinder.Cinder(conf, mock.MagicMock(), mock.MagicMock(),
                                    mock.MagicMock(), ceph.CephPaths('/s'))
-        settings = lab_cinder.common_settings()
+        with mock.patch.object(lab_cinder.source, 'installed',
+                               return_value={'version': '29.0.0',
+                                             'tree': None}):
+            settings = lab_cinder.common_settings()
         # The file the pinned cinder ships (checked to exist and hold the
         # filters by the integration tests, where cinder is installed).
         self.assertEqual(venv.venv_etc('cinder', 'resource_filters.json'),
                          settings.resource_filters_file)
+        # A Cinder installed editable from a tree ships it in the tree.
+        with mock.patch.object(lab_cinder.source, 'installed',
+                               return_value={'version': '29.0.0',
+                                             'tree': '/src/cinder'}):
+            settings = lab_cinder.common_settings()
+        self.assertEqual('/src/cinder/etc/cinder/resource_filters.json',
+                         settings.resource_filters_file)
+        self.assertEqual('/src/cinder/etc/cinder/api-paste.ini',
+                         settings.api_paste_config)
 
     def test_no_oslo_policy_overrides(self):
         conf = parse(cinder_conf.render_cinder_conf(
