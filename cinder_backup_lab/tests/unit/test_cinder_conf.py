@@ -114,6 +114,14 @@ class TestCinderConf(testtools.TestCase):
             {k: v for k, v in d.items() if k.startswith('backup_')
              or k == 'restore_discard_excess_bytes'})
 
+    def test_every_c_bak_reports_to_the_scheduler_promptly(self):
+        conf = config.load(config_files=[])
+        # (The Swift and S3 options need credentials written by "up".)
+        for driver in (config.CEPH, config.POSIX):
+            d = dict(cinder_conf.backup_options(conf, driver, '/c.conf'))
+            self.assertEqual('10', d['backup_driver_stats_polling_interval'],
+                             driver)
+
     def test_swift_single_user_v1(self):
         d = dict(cinder_conf.swift_backup_options(swift()))
         self.assertEqual(cinder_conf.BACKUP_DRIVERS['swift'],
