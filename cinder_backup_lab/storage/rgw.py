@@ -127,6 +127,17 @@ def load_s3_credentials(state_dir):
                             S3Credentials, 'S3')
 
 
+def _keep_credentials(path, creds, load, write, state_dir):
+    """Write creds unless the file holds them already; always 0600."""
+    try:
+        current = load(state_dir)
+    except errors.LabError:
+        current = None
+    if current != creds:
+        write(path, creds)
+    os.chmod(path, 0o600)
+
+
 def s3_client(creds, timeout=30):
     """A boto3 S3 client of RGW's S3 API with the S3 user's keys."""
     import boto3
@@ -256,14 +267,9 @@ class Gateway:
         creds = SwiftCredentials(auth_url=auth_url(self.conf),
                                  user=subuser, key=keys[0]['secret_key'],
                                  storage_url=storage_url(self.conf))
-        path = credentials_path(self.conf.state_dir)
-        try:
-            current = load_credentials(self.conf.state_dir)
-        except errors.LabError:
-            current = None
-        if current != creds:
-            write_credentials(path, creds)
-        os.chmod(path, 0o600)
+        _keep_credentials(credentials_path(self.conf.state_dir), creds,
+                          load_credentials, write_credentials,
+                          self.conf.state_dir)
         return changed
 
     def ensure_s3_user(self):
@@ -289,14 +295,9 @@ class Gateway:
         creds = S3Credentials(endpoint_url=endpoint(self.conf), user=uid,
                               access_key=keys[0]['access_key'],
                               secret_key=keys[0]['secret_key'])
-        path = s3_credentials_path(self.conf.state_dir)
-        try:
-            current = load_s3_credentials(self.conf.state_dir)
-        except errors.LabError:
-            current = None
-        if current != creds:
-            write_s3_credentials(path, creds)
-        os.chmod(path, 0o600)
+        _keep_credentials(s3_credentials_path(self.conf.state_dir), creds,
+                          load_s3_credentials, write_s3_credentials,
+                          self.conf.state_dir)
         return changed
 
     def remove_s3_user(self):
