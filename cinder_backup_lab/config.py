@@ -112,12 +112,13 @@ BUG_RESTORE_POOL = 'restore-non-default-pool'
 BUG_SOURCE_SNAPSHOTS = 'backup-snapshot-left-on-source'
 BUG_INCREMENTAL_POOL = 'incremental-another-pool'
 BUG_FULL_CLUSTER = 'backup-hangs-on-full-cluster'
+BUG_PARENT_OTHER_DRIVER = 'incremental-parent-other-driver'
 CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL,
-               BUG_FULL_CLUSTER)
+               BUG_FULL_CLUSTER, BUG_PARENT_OTHER_DRIVER)
 # What patches/cinder fixes (the snapshots only where the backup user may
 # remove them: [ceph] backup_user_snapshot_cleanup).
 PATCHED_FIXES = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS,
-                 BUG_INCREMENTAL_POOL)
+                 BUG_INCREMENTAL_POOL, BUG_PARENT_OTHER_DRIVER)
 
 
 def known_cinder_bugs(conf):
@@ -384,7 +385,8 @@ cinder_opts = [
                      'Names: restore-non-default-pool, '
                      'backup-snapshot-left-on-source, '
                      'incremental-another-pool, '
-                     'backup-hangs-on-full-cluster.'),
+                     'backup-hangs-on-full-cluster, '
+                     'incremental-parent-other-driver.'),
     cfg.StrOpt('source', default='release',
                help='Which Cinder the lab runs (deploy_openstack = true). '
                     '"release": the release pinned in '

@@ -118,6 +118,53 @@ class CinderBackupLabCephIncrementalTest(_IncrementalBase):
             self._refused_or_usable, base.CEPH)
 
 
+class CinderBackupLabCrossDriverIncrementalTest(_IncrementalBase):
+    """An incremental whose newest backup was made by another driver."""
+
+    @decorators.idempotent_id('e5049c99-8779-4ae1-b332-22494c1a5db1')
+    def test_ceph_incremental_after_a_swift_backup(self):
+        """A Ceph incremental of a volume whose newest backup is Swift's.
+
+        The API takes the newest backup of the volume as the parent,
+        whichever driver made it. Right: a refusal, or a usable backup
+        (a full one, since a Swift backup cannot be the base of an RBD
+        diff), and the Swift backup deletable afterwards. Cinder 29 ends
+        the Ceph backup in error and it cannot be deleted (the known bug
+        incremental-parent-other-driver); as that leaves a backup only a
+        database edit removes, the test runs only where the bug is not
+        listed (the patched lab).
+        """
+        self.skip_unless_driver(base.CEPH)
+        self.skip_unless_driver(base.SWIFT)
+        if self.known_bug('incremental-parent-other-driver'):
+            raise self.skipException(
+                'Cinder bug incremental-parent-other-driver is listed in '
+                '[cinder_backup_lab] known_cinder_bugs: the Ceph backup '
+                'would end in error and could not be deleted')
+        volume = self.create_test_volume()
+        self.write_data(volume, 0)
+        parent = self.backup_volume(volume['id'], base.SWIFT)
+        changed = self.write_data(volume, 1)
+        try:
+            child = self.backup_volume(volume['id'], base.CEPH,
+                                       incremental=True, wait_for=None)
+        except lib_exc.BadRequest:
+            return
+        self.wait_backup_settled(child['id'])
+        child = self.backups_client.show_backup(child['id'])['backup']
+        self.assertEqual('available', child['status'], child.get(
+            'fail_reason'))
+        self.assertFalse(child['is_incremental'],
+                         'a Ceph backup cannot be an RBD diff onto a Swift '
+                         'backup: it must be a full one')
+        self._restore_matches(child, changed)
+        # Neither pins the other: both delete, from either end.
+        self.delete_backup_and_wait(parent['id'])
+        self.delete_backup_and_wait(child['id'])
+        self.assert_backup_gone(base.SWIFT, parent)
+        self.assert_backup_gone(base.CEPH, child)
+
+
 class CinderBackupLabSwiftIncrementalTest(_IncrementalBase):
     """Incremental chains and cross-container incrementals, Swift driver."""
 

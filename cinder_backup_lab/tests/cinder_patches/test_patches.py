@@ -10,13 +10,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""patches/cinder against Cinder's own unit tests of its Ceph backup driver.
+"""patches/cinder against Cinder's own unit tests of the drivers they fix.
 
-Runs Cinder's cinder.tests.unit.backup.drivers.test_backup_ceph, in the
-lab's venv (Cinder's dependencies and ddt), on trees built from the
-pinned release's sdist ($CINDER_BACKUP_LAB_CINDER_SDIST):
+Runs the Cinder test modules the patches change (test_backup_ceph,
+test_backup_s3), in the lab's venv (Cinder's dependencies, ddt, moto),
+on trees built from the pinned release's sdist
+($CINDER_BACKUP_LAB_CINDER_SDIST):
 
-- with every patch applied: the whole module passes;
+- with every patch applied: every such module passes;
 - per patch, with the patches before it and only its own test changes:
   at least one of the tests it adds fails, i.e. its tests guard its fix.
   (Tests it adds that pass there too are regression guards of behaviour
@@ -36,8 +37,7 @@ from testtools import content
 
 from cinder_backup_lab.openstack import cinder_source
 
-MODULE = 'cinder.tests.unit.backup.drivers.test_backup_ceph'
-TEST_FILE = 'cinder/tests/unit/backup/drivers/test_backup_ceph.py'
+TEST_FILE_PREFIX = 'cinder/tests/unit/'
 
 
 # The run ends with os._exit: at interpreter exit the finalizers of
@@ -48,7 +48,7 @@ TEST_FILE = 'cinder/tests/unit/backup/drivers/test_backup_ceph.py'
 RUNNER = '''
 import faulthandler, os, runpy, sys
 faulthandler.dump_traceback_later(600, exit=True)
-sys.argv = ['testtools.run', sys.argv[1]]
+sys.argv = ['testtools.run'] + sys.argv[1:]
 try:
     runpy.run_module('testtools.run', run_name='__main__')
     code = 0
@@ -60,13 +60,27 @@ os._exit(code)
 '''
 
 
+def test_files(patch):
+    """The Cinder unit test files a patch changes."""
+    with open(patch) as f:
+        return sorted({m.group(1) for m in re.finditer(
+            r'^diff --git a/\S+ b/(%s\S+\.py)$' % re.escape(TEST_FILE_PREFIX),
+            f.read(), re.M)})
+
+
+def test_module(path):
+    """cinder/tests/unit/x/test_y.py -> cinder.tests.unit.x.test_y"""
+    return path[:-len('.py')].replace('/', '.')
+
+
 def added_tests(patch):
-    """Names of the test methods a patch adds to TEST_FILE."""
+    """Names of the test methods a patch adds to its test files."""
     names, in_test_file = [], False
     with open(patch) as f:
         for line in f:
             if line.startswith('diff --git '):
-                in_test_file = line.rstrip().endswith('b/' + TEST_FILE)
+                in_test_file = line.rstrip().split(' b/')[-1].startswith(
+                    TEST_FILE_PREFIX)
             elif in_test_file:
                 m = re.match(r'^\+\s+def (test_\w+)\(', line)
                 if m:
@@ -80,7 +94,7 @@ def failed_tests(output):
         r'^(?:FAIL|ERROR): \S+\.(test_\w+)', output, re.M)})
 
 
-class CephBackupDriverPatchesTest(testtools.TestCase):
+class CinderPatchesTest(testtools.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -106,7 +120,8 @@ class CephBackupDriverPatchesTest(testtools.TestCase):
         env = dict(os.environ, GIT_CEILING_DIRECTORIES=dest)
         steps = [(p, []) for p in full]
         if tests_of:
-            steps.append((tests_of, ['--include=' + TEST_FILE]))
+            steps.append((tests_of, ['--include=' + f
+                                     for f in test_files(tests_of)]))
         for patch, extra in steps:
             proc = subprocess.run(['git', 'apply'] + extra + [patch],
                                   cwd=top, env=env, capture_output=True,
@@ -115,8 +130,8 @@ class CephBackupDriverPatchesTest(testtools.TestCase):
                 os.path.basename(patch), proc.stderr))
         return top
 
-    def _run(self, top):
-        """Run Cinder's Ceph backup driver tests in top: (rc, output)."""
+    def _run(self, top, modules):
+        """Run Cinder's test modules in top: (rc, output)."""
         env = dict(os.environ, PYTHONPATH=top,
                    OS_CINDER_DISABLE_EVENTLET_PATCHING='False',
                    OS_STDOUT_CAPTURE='1', OS_STDERR_CAPTURE='1',
@@ -130,31 +145,38 @@ class CephBackupDriverPatchesTest(testtools.TestCase):
         # Output to a file, not a pipe, and a traceback of every thread if
         # the run ever stalls (eventlet's tpool under a loaded machine)
         # rather than a hang.
-        log = os.path.join(os.path.dirname(top), 'test_backup_ceph.log')
+        log = os.path.join(os.path.dirname(top), 'cinder-tests.log')
         with open(log, 'w') as out:
             proc = subprocess.run(
-                [sys.executable, '-c', RUNNER, MODULE], cwd=top, env=env,
+                [sys.executable, '-c', RUNNER] + modules, cwd=top, env=env,
                 stdout=out, stderr=subprocess.STDOUT, timeout=1500,
                 stdin=subprocess.DEVNULL)
         with open(log) as f:
             return proc.returncode, f.read()
 
     def test_driver_tests_pass_with_every_patch(self):
-        rc, out = self._run(self._tree('patched', self.patches))
-        self.assertEqual(0, rc, out[-4000:])
-        ran = re.search(r'^Ran (\d+) tests?', out, re.M)
-        self.assertIsNotNone(ran, out[-2000:])
-        added = sum(len(added_tests(p)) for p in self.patches)
-        # Every test the patches add ran (ddt may add more).
-        self.assertGreater(int(ran.group(1)), added)
+        top = self._tree('patched', self.patches)
+        files = sorted({f for p in self.patches for f in test_files(p)})
+        self.assertNotEqual([], files)
+        for path in files:
+            # One run per module, so each one's count is its own.
+            rc, out = self._run(top, [test_module(path)])
+            self.assertEqual(0, rc, '%s: %s' % (path, out[-4000:]))
+            ran = re.search(r'^Ran (\d+) tests?', out, re.M)
+            self.assertIsNotNone(ran, out[-2000:])
+            added = sum(len(added_tests(p)) for p in self.patches
+                        if path in test_files(p))
+            # Every test the patches add to it ran (ddt may add more).
+            self.assertGreater(int(ran.group(1)), added, path)
 
     def test_each_patch_has_tests_that_fail_without_its_fix(self):
         for i, patch in enumerate(self.patches):
             name = os.path.basename(patch)
             added = added_tests(patch)
             self.assertNotEqual([], added, '%s adds no test' % name)
-            rc, out = self._run(self._tree('without-%d' % i,
-                                           self.patches[:i], patch))
+            rc, out = self._run(
+                self._tree('without-%d' % i, self.patches[:i], patch),
+                [test_module(f) for f in test_files(patch)])
             failed = failed_tests(out)
             guarding = sorted(set(added) & set(failed))
             self.assertNotEqual(0, rc, '%s: its tests pass without its fix'
@@ -177,6 +199,16 @@ class HelpersTest(testtools.TestCase):
     def test_added_tests_of_the_patches(self):
         for patch in cinder_source.patch_files():
             self.assertNotEqual([], added_tests(patch), patch)
+            self.assertNotEqual([], test_files(patch), patch)
+
+    def test_test_files_and_modules(self):
+        by_name = {os.path.basename(p): test_files(p)
+                   for p in cinder_source.patch_files()}
+        s3 = [f for n, f in by_name.items() if '-S3-' in n]
+        self.assertEqual([['cinder/tests/unit/backup/drivers/'
+                           'test_backup_s3.py']], s3)
+        self.assertEqual('cinder.tests.unit.backup.drivers.test_backup_s3',
+                         test_module(s3[0][0]))
 
     def test_failed_tests(self):
         out = ('FAIL: cinder.tests.unit.x.Case.test_a\n'
