@@ -113,12 +113,14 @@ BUG_SOURCE_SNAPSHOTS = 'backup-snapshot-left-on-source'
 BUG_INCREMENTAL_POOL = 'incremental-another-pool'
 BUG_FULL_CLUSTER = 'backup-hangs-on-full-cluster'
 BUG_PARENT_OTHER_DRIVER = 'incremental-parent-other-driver'
+BUG_S3_EMPTY_PREFIX = 's3-empty-prefix-listing'
 CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL,
-               BUG_FULL_CLUSTER, BUG_PARENT_OTHER_DRIVER)
+               BUG_FULL_CLUSTER, BUG_PARENT_OTHER_DRIVER, BUG_S3_EMPTY_PREFIX)
 # What patches/cinder fixes (the snapshots only where the backup user may
 # remove them: [ceph] backup_user_snapshot_cleanup).
 PATCHED_FIXES = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS,
-                 BUG_INCREMENTAL_POOL, BUG_PARENT_OTHER_DRIVER)
+                 BUG_INCREMENTAL_POOL, BUG_PARENT_OTHER_DRIVER,
+                 BUG_S3_EMPTY_PREFIX)
 
 
 def known_cinder_bugs(conf):
@@ -386,7 +388,8 @@ cinder_opts = [
                      'backup-snapshot-left-on-source, '
                      'incremental-another-pool, '
                      'backup-hangs-on-full-cluster, '
-                     'incremental-parent-other-driver.'),
+                     'incremental-parent-other-driver, '
+                     's3-empty-prefix-listing.'),
     cfg.StrOpt('source', default='release',
                help='Which Cinder the lab runs (deploy_openstack = true). '
                     '"release": the release pinned in '

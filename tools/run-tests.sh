@@ -224,8 +224,10 @@ run_swift_per_user
 # snapshot-cleanup caps, restarts only Cinder and writes an empty
 # known_cinder_bugs but for the full-cluster hang no patch fixes). The
 # plugin's test_ceph_* tests run (the Ceph-driver tests, the three former
-# expected failures among them; the patches change only that driver),
-# with no expected failure allowed; the rest ran on the stock lab above.
+# expected failures among them, and the Ceph incremental after a Swift
+# backup that only a fixed Cinder can run), and the integration test of
+# the S3 driver's listing (patch 0004), with no expected failure allowed;
+# the rest ran on the stock lab above.
 lab_config=${CINDER_BACKUP_LAB_CONFIG:-}
 if [ -z "$lab_config" ] && [ -f /etc/cinder-backup-lab/lab.conf ]; then
     lab_config=/etc/cinder-backup-lab/lab.conf
@@ -238,8 +240,18 @@ xfailed_before=$xfailed
 run_tempest tempest-plugin-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" \
     TEMPEST_REGEX='CinderBackupLab.*\.test_ceph_' TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest-patched" bash tools/run-tempest.sh
+# The S3 driver's fix, checked against the lab's RGW (the Cinder in the venv
+# is the patched tree now).
+stock_config=${CINDER_BACKUP_LAB_CONFIG-}
+export CINDER_BACKUP_LAB_CONFIG=$patched_config
+run_suite integration-patched cinder_backup_lab/tests/integration 1 test_s3_driver
+if [ -n "$stock_config" ]; then
+    CINDER_BACKUP_LAB_CONFIG=$stock_config
+else
+    unset CINDER_BACKUP_LAB_CONFIG
+fi
 if [ "$xfailed" -ne "$xfailed_before" ]; then
-    echo "tempest-plugin-patched: expected failures against the patched Cinder: FAILED"
+    echo "tempest-plugin-patched, integration-patched: expected failures against the patched Cinder: FAILED"
     failed=$(( failed + 1 ))
 fi
 lint leftovers-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" cinder-backup-lab leftovers
