@@ -19,12 +19,10 @@ outputs (openrc files, tempest.conf). DevStack's plugin calls the same
 its client files exported for DevStack's Cinder.
 """
 
-import contextlib
 import json
 import logging
 import os
 import shutil
-import time
 
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
@@ -34,6 +32,7 @@ from cinder_backup_lab.host import files
 from cinder_backup_lab.host import packages
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import timing
 from cinder_backup_lab.host import venv
 from cinder_backup_lab.openstack import half as openstack_half
 from cinder_backup_lab.storage import ceph
@@ -44,32 +43,6 @@ LOG = logging.getLogger(__name__)
 
 # Values fixed once the cluster exists: changing them needs "clean".
 FIXED_AFTER_CREATE = ('bind_host', 'mon_port', 'mon_port_v1', 'osd_size_gb')
-
-
-class PhaseTimer:
-    """Per-phase wall times, printed as the benchmark summary of `up`."""
-
-    def __init__(self):
-        self.phases = []
-
-    @contextlib.contextmanager
-    def phase(self, name):
-        LOG.info('%s ...', name)
-        start = time.monotonic()
-        try:
-            yield
-        finally:
-            self.phases.append((name, time.monotonic() - start))
-
-    @property
-    def total(self):
-        return sum(t for _, t in self.phases)
-
-    def table(self):
-        lines = ['%-12s %8s' % ('phase', 'seconds')]
-        lines += ['%-12s %8.1f' % (name, t) for name, t in self.phases]
-        lines.append('%-12s %8.1f' % ('total', self.total))
-        return '\n'.join(lines)
 
 
 class Lab:
@@ -182,7 +155,7 @@ class Lab:
                 self._note(venv.link_distro_bindings(), 'python bindings')
 
     def up(self):
-        timer = PhaseTimer()
+        timer = timing.PhaseTimer()
         self.changed = []
         if not self.conf.ceph.deploy:
             # An existing cluster (DevStack subnode): check it, start
@@ -219,8 +192,11 @@ class Lab:
                     self.conf, self.openstack.passwords, microversion)
         return timer
 
-    def reload_cinder(self):
-        """Restart Cinder's services only; (seconds, installed or None)."""
+    def reload_cinder(self, only=()):
+        """Restart Cinder's services only (or those of only, and c-sch).
+
+        Returns (PhaseTimer, what was installed or None, programs).
+        """
         if not self.conf.deploy_openstack:
             raise errors.LabError('reload-cinder restarts the lab\'s own '
                                   'Cinder; with deploy_openstack = false '
@@ -233,7 +209,13 @@ class Lab:
         if problems:
             raise errors.LabError('invalid configuration:\n  - '
                                   + '\n  - '.join(problems))
-        return self.openstack.reload_cinder()
+        known = self.openstack.cinder_programs()
+        unknown = [n for n in only if n not in known]
+        if unknown:
+            raise errors.LabError('reload-cinder: no Cinder service %s in '
+                                  'this lab; its services: %s' % (
+                                      ', '.join(unknown), ', '.join(known)))
+        return self.openstack.reload_cinder(only)
 
     # -- down / clean -------------------------------------------------------
     def down(self):

@@ -21,7 +21,6 @@ under the lab's supervisord and uses the storage half through its paths
 import json
 import logging
 import os
-import time
 import urllib.error
 import urllib.request
 
@@ -31,6 +30,7 @@ from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import timing
 from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.openstack import clients
@@ -41,6 +41,7 @@ from cinder_backup_lab.openstack import passwords
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
+
 
 PACKAGES = (database.PACKAGES + messaging.RABBIT_PACKAGES
             + messaging.MEMCACHED_PACKAGES)
@@ -202,32 +203,52 @@ class OpenStackHalf:
             self.supervisor.start_programs(['cinder-scheduler'])
             scheduler_log.wait_reports(timeout=90)
 
-    def reload_cinder(self):
+    def cinder_programs(self):
+        """Names of the Cinder programs, as supervised and in status."""
+        return [p.name for p in self.cinder.programs()]
+
+    def reload_cinder(self, only=None):
         """Restart only Cinder's services (after an edit of its tree).
 
         The configured source is installed first if another Cinder is in
         the venv (a no-op after an edit: a tree is installed editable).
-        The scheduler starts last: at start it asks every service for its
-        capabilities, so no c-bak waits for its periodic report. Returns
-        (seconds, what was installed or None).
+        only: the programs to restart (e.g. the c-bak whose driver was
+        edited), all when empty or when a new Cinder was installed. The
+        scheduler always restarts, last: at start it asks every service for
+        its capabilities, so no restarted c-bak waits for its periodic
+        report (its first one, sent before its setup check, says "not
+        working"). Returns (a PhaseTimer, what was installed or None,
+        the programs restarted).
         """
-        start = time.monotonic()
+        timer = timing.PhaseTimer()
         sup = self.supervisor
-        installed = self.cinder.ensure_source()
-        self.cinder.write_config()
-        names = [p.name for p in self.cinder.programs()]
-        sup.stop_programs(names)
-        self.cinder.db_sync()
+        with timer.phase('install, config'):
+            installed = self.cinder.ensure_source()
+            self.cinder.write_config()
+        names = self.cinder_programs()
+        if only and not installed:
+            names = [n for n in names
+                     if n in only or n == 'cinder-scheduler']
+        with timer.phase('stop'):
+            sup.stop_programs(names)
+        with timer.phase('db sync'):
+            self.cinder.db_sync()
         scheduler_log = cinder.SchedulerLog(
             self.conf, self.cinder.paths.log('cinder-scheduler'))
-        sup.start_programs([n for n in names if n != 'cinder-scheduler'])
-        sup.start_programs(['cinder-scheduler'])
-        api = self._cinder_ready()
-        self._wait_scheduler(scheduler_log)
-        cinder.wait_services_placed(api, self.conf,
-                                    self.cinder.paths.log_dir)
-        return (time.monotonic() - start,
-                self.cinder.source.installed() if installed else None)
+        with timer.phase('start'):
+            sup.start_programs([n for n in names
+                                if n != 'cinder-scheduler'])
+            sup.start_programs(['cinder-scheduler'])
+        with timer.phase('API answering'):
+            api = self._cinder_ready()
+        with timer.phase('scheduler reports'):
+            self._wait_scheduler(scheduler_log)
+        with timer.phase('c-bak placed'):
+            cinder.wait_services_placed(api, self.conf,
+                                        self.cinder.paths.log_dir)
+        return (timer,
+                self.cinder.source.installed() if installed else None,
+                names)
 
     def cinder_url(self):
         return 'http://%s:%d/' % (self.conf.bind_host,

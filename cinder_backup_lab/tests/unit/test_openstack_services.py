@@ -13,10 +13,13 @@
 """Rendering of MariaDB, RabbitMQ, Keystone and RGW-Keystone settings."""
 
 import configparser
+from unittest import mock
 
+import fixtures
 import testtools
 
 from cinder_backup_lab.openstack import database
+from cinder_backup_lab.openstack import half
 from cinder_backup_lab.openstack import keystone
 from cinder_backup_lab.openstack import messaging
 from cinder_backup_lab.storage import ceph
@@ -75,3 +78,53 @@ class TestServiceConfigs(testtools.TestCase):
         self.assertEqual('http://k',
                          conf['client.%s' % ceph.RGW_NAME]['rgw_keystone_url'])
         self.assertNotIn('rgw_keystone_url', conf['global'])
+
+
+class TestReloadCinder(testtools.TestCase):
+    """Which Cinder programs reload-cinder restarts (services mocked)."""
+
+    PROGRAMS = ['cinder-api', 'cinder-scheduler', 'cinder-volume',
+                'cinder-backup-ceph', 'cinder-backup-swift']
+
+    def _half(self, installed=None):
+        os_half = half.OpenStackHalf.__new__(half.OpenStackHalf)
+        os_half.conf = mock.Mock()
+        os_half.supervisor = mock.Mock()
+        os_half.cinder = mock.Mock()
+        programs = []
+        for name in self.PROGRAMS:
+            programs.append(mock.Mock())
+            programs[-1].name = name  # Mock(name=...) names the mock
+        os_half.cinder.programs.return_value = programs
+        os_half.cinder.ensure_source.return_value = installed
+        os_half._cinder_ready = mock.Mock()
+        os_half._wait_scheduler = mock.Mock()
+        self.useFixture(fixtures.MockPatch(
+            'cinder_backup_lab.openstack.cinder.SchedulerLog'))
+        self.useFixture(fixtures.MockPatch(
+            'cinder_backup_lab.openstack.cinder.wait_services_placed'))
+        return os_half
+
+    def test_all_by_default_scheduler_last(self):
+        os_half = self._half()
+        timer, installed, names = os_half.reload_cinder()
+        self.assertEqual(self.PROGRAMS, names)
+        os_half.supervisor.stop_programs.assert_called_once_with(
+            self.PROGRAMS)
+        starts = os_half.supervisor.start_programs.call_args_list
+        self.assertEqual([mock.call([n for n in self.PROGRAMS
+                                     if n != 'cinder-scheduler']),
+                          mock.call(['cinder-scheduler'])], starts)
+        self.assertIsNone(installed)
+        self.assertIn('stop', [p for p, _ in timer.phases])
+
+    def test_only_some_and_the_scheduler(self):
+        os_half = self._half()
+        _timer, _inst, names = os_half.reload_cinder(['cinder-backup-ceph'])
+        self.assertEqual(['cinder-scheduler', 'cinder-backup-ceph'], names)
+        os_half.supervisor.stop_programs.assert_called_once_with(names)
+
+    def test_all_when_a_new_cinder_was_installed(self):
+        os_half = self._half(installed=object())
+        _timer, _inst, names = os_half.reload_cinder(['cinder-backup-ceph'])
+        self.assertEqual(self.PROGRAMS, names)

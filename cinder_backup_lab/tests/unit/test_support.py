@@ -24,12 +24,12 @@ import fixtures
 import testtools
 
 from cinder_backup_lab import errors
-from cinder_backup_lab.fronts import lab
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
 from cinder_backup_lab.host import packages
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import timing
 from cinder_backup_lab.storage import rgw
 
 
@@ -190,7 +190,7 @@ class OsReleaseTest(testtools.TestCase):
 class PhaseTimerTest(testtools.TestCase):
 
     def test_phases_and_total(self):
-        timer = lab.PhaseTimer()
+        timer = timing.PhaseTimer()
         with timer.phase('a'):
             pass
         self.assertRaises(RuntimeError, self._failing_phase, timer)
