@@ -48,6 +48,15 @@ class CephConfTest(testtools.TestCase):
         self.assertEqual('16', g['osd_pool_default_pg_num'])
         self.assertEqual('true', g['mon_allow_pool_size_one'])
 
+    def test_mgr_loads_no_module_the_lab_does_not_use(self):
+        disabled = _render()['mgr']['mgr_disabled_modules'].split(',')
+        self.assertIn('prometheus', disabled)
+        # Ceph 16.2's always-on modules, and the one the lab enables.
+        for needed in ('balancer', 'crash', 'devicehealth', 'orchestrator',
+                       'pg_autoscaler', 'progress', 'rbd_support', 'status',
+                       'telemetry', 'volumes', 'iostat'):
+            self.assertNotIn(needed, disabled)
+
     def test_cephx_is_on(self):
         g = _render()['global']
         for key in ('auth_cluster_required', 'auth_service_required',
