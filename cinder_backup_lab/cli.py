@@ -235,6 +235,9 @@ def main(argv=None):
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
+    demo.add_argument('--subunit', metavar='FILE',
+                      help='also write the rows as a subunit stream (for '
+                      'the HTML report: "cinder-backup-lab report")')
     bn = sub.add_parser('bench', help='backup and restore throughput per '
                         'driver, data kind and option variant, next to the '
                         'raw backend measured in the same run; writes JSON, '
@@ -371,6 +374,8 @@ def run_command(args, conf):
         the_lab.storage.check_room(workflow.space_needed(), 'the demo')
         result = workflow.run()
         print(result.table())
+        if args.subunit:
+            demo.write_subunit(result, args.subunit)
         return 0 if result.ok else 1
     if args.command == 'bench':
         return _bench(args, conf, the_lab)

@@ -172,7 +172,7 @@ run_tempest() {
     add_totals "$name" "$log"
 }
 
-lint demo cinder-backup-lab demo
+lint demo cinder-backup-lab demo --subunit "$report_dir/demo.subunit"
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
@@ -242,7 +242,8 @@ fi
 patched_config=${lab_config:+$lab_config:}$REPO_DIR/etc/lab-patched.conf
 echo "=== patched lab ($patched_config) $(date -u +%H:%M:%S)"
 lint up-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" cinder-backup-lab up
-lint demo-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" cinder-backup-lab demo
+lint demo-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" \
+    cinder-backup-lab demo --subunit "$report_dir/demo-patched.subunit"
 xfailed_before=$xfailed
 run_tempest tempest-plugin-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" \
     TEMPEST_REGEX='CinderBackupLab.*\.test_ceph_' TEMPEST_CONCURRENCY=2 \

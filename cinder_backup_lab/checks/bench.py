@@ -36,6 +36,7 @@ import uuid
 
 from cinder_backup_lab.checks import demo as demo_workflow
 from cinder_backup_lab.checks import probes
+from cinder_backup_lab.checks import report
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.host import processes
@@ -303,26 +304,14 @@ def write_subunit(rows, path):
     The figures go in each test's details, so the HTML report shows them
     under ids that name driver and container.
     """
-    import subunit
-
-    with open(path, 'wb') as f:
-        out = subunit.StreamResultToBytes(f)
-        for r in rows:
-            out.status(test_id=r.test_id(), test_status='inprogress')
-            text = ('%s MiB/s, raw %s MiB/s, ratio %s, c-bak cpu %s s '
-                    '(%s cores)%s' % (
-                        _fmt(r.mib_s, '%.1f'), _fmt(r.raw_mib_s, '%.1f'),
-                        _fmt(r.ratio, '%.2f'), _fmt(r.cpu_seconds, '%.1f'),
-                        _fmt(r.cpu_share, '%.2f'),
-                        '' if r.ok else '; ' + r.detail))
-            out.status(test_id=r.test_id(), file_name='figures',
-                       file_bytes=text.encode(), mime_type='text/plain',
-                       test_tags={'driver:%s' % r.driver,
-                                  'container:%s' % r.container})
-            out.status(test_id=r.test_id(),
-                       test_status='success' if r.ok else 'fail',
-                       timestamp=None)
-    return path
+    return report.write_stream(path, [(
+        r.test_id(), report.PASS if r.ok else report.FAIL,
+        ('driver:%s' % r.driver, 'container:%s' % r.container),
+        '%s MiB/s, raw %s MiB/s, ratio %s, c-bak cpu %s s (%s cores)%s' % (
+            _fmt(r.mib_s, '%.1f'), _fmt(r.raw_mib_s, '%.1f'),
+            _fmt(r.ratio, '%.2f'), _fmt(r.cpu_seconds, '%.1f'),
+            _fmt(r.cpu_share, '%.2f'), '' if r.ok else '; ' + r.detail))
+        for r in rows])
 
 
 # -- data ------------------------------------------------------------------

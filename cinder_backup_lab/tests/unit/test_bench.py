@@ -182,7 +182,7 @@ class TestOutputs(testtools.TestCase):
         tests = report.read_stream(path)
         self.assertEqual([report.PASS, report.PASS, report.FAIL],
                          [t['outcome'] for t in tests])
-        self.assertIn('ratio 0.20', tests[0]['details']['figures'])
+        self.assertIn('ratio 0.20', tests[0]['details']['details'])
         self.assertEqual(('ceph', 'volumebackups'),
                          report.driver_and_container(tests[2]['id'],
                                                      tests[2]['tags']))
