@@ -41,6 +41,8 @@ PAGE = 'report.html'
 TEMPLATE = 'cbl-report.html'
 THEME_DIR = os.path.join(os.path.dirname(__file__), 'report_templates')
 
+# Tests that run no backup (pure logic, Cinder's own unit tests): no driver.
+_NO_LAB = re.compile(r'\.tests\.(unit|cinder_patches)\.|^cinder\.tests\.')
 # Test names that cover each container of their driver(s).
 _EACH = re.compile(r'each|restore_from_each|parallel|BothDrivers|both_drivers')
 
@@ -49,13 +51,15 @@ def driver_and_container(test_id, tags=()):
     """(driver, container) a test id or its tags name ('-' when none).
 
     Tags "driver:<d>" and "container:<c>" win (bench writes them); else
-    the driver is a word of the id (test_swift_..., bench.s3....) and the
-    container "each" when the test walks every container of the driver,
-    "default" otherwise.
+    the driver is a word of the id of a test against the lab
+    (test_swift_...) and the container "each" when the test walks every
+    container of the driver, "default" otherwise. Unit tests name none.
     """
     tag = dict(t.split(':', 1) for t in tags if ':' in t)
     if 'driver' in tag:
         return tag['driver'], tag.get('container', 'default')
+    if _NO_LAB.search(test_id):
+        return '-', '-'
     words = re.split(r'[._\[\], ]+', test_id.lower())
     if 'more' in words and 'drivers' in words:
         driver = 'posix+s3'

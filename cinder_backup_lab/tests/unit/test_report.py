@@ -133,3 +133,12 @@ class TestDemoStream(testtools.TestCase):
                           for t in tests])
         self.assertIn('restore-non-default-pool',
                       report._xfail_reason(tests[1]))
+
+
+class TestNoLab(testtools.TestCase):
+
+    def test_unit_tests_name_no_driver(self):
+        self.assertEqual(('-', '-'), report.driver_and_container(
+            'cinder_backup_lab.tests.unit.test_ceph.T.test_ceph_caps'))
+        self.assertEqual(('swift', 'default'), report.driver_and_container(
+            'cinder_backup_lab.tests.integration.test_rgw.T.test_swift_x'))
