@@ -235,10 +235,12 @@ class OpenStackHalf:
         overrides ({cinder option: value}) are the benchmark's variants;
         None writes the lab config's own options back. Waits until the
         scheduler has the c-bak's report and the API shows it up in its
-        AZ (a backup asked for before is refused). Returns the seconds.
+        AZ (a backup asked for before is refused). Returns the seconds
+        (0 when the config was already that: nothing restarted).
         """
         start = time.monotonic()
-        self.cinder.write_backup_conf(driver, overrides)
+        if not self.cinder.write_backup_conf(driver, overrides):
+            return 0.0
         name = cinder.BACKUP_PROGRAM % driver
         scheduler_log = cinder.SchedulerLog(
             self.conf, self.cinder.paths.log('cinder-scheduler'))
