@@ -170,8 +170,11 @@ def _bench(args, conf, the_lab):
         print('ratio to the raw copy, %s (default options): %s' % (
             driver, ', '.join('%s %.2f' % kv for kv in sorted(
                 ratios.items()))))
-    print('measured in %.0f s; %s.json, %s.txt, %s' % (
-        meta['seconds'], out, out, ', '.join(plots)))
+    print('measured in %.0f s (5-min load average %s at the start, %s at '
+          'the end, %d cores); %s.json, %s.txt, %s' % (
+              meta['seconds'], meta['loadavg_5min'][0],
+              meta['loadavg_5min'][1], meta['cpus'], out, out,
+              ', '.join(plots)))
     page = report.write(args.output_dir, known_bugs=config.known_cinder_bugs(
         conf))
     print('report: %s' % page)
