@@ -15,6 +15,7 @@
 import configparser
 import json
 import os
+from unittest import mock
 import zlib
 
 import fixtures
@@ -22,6 +23,7 @@ import testtools
 
 from cinder_backup_lab.checks import bench
 from cinder_backup_lab.checks import report
+from cinder_backup_lab import cli
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.openstack import cinder_conf
@@ -186,3 +188,43 @@ class TestOutputs(testtools.TestCase):
         self.assertEqual(('ceph', 'volumebackups'),
                          report.driver_and_container(tests[2]['id'],
                                                      tests[2]['tags']))
+
+
+class TestPreflight(testtools.TestCase):
+    """bench measures nothing on a sick or full lab (README: Benchmarks)."""
+
+    def args(self, **kw):
+        values = dict(size_mib=64, data='random', drivers='', variants='all',
+                      output_dir=self.useFixture(fixtures.TempDir()).path)
+        values.update(kw)
+        return mock.Mock(**values)
+
+    def lab(self, healthy=True, room=True):
+        lab = mock.Mock()
+        lab.healthy.return_value = healthy
+        if not room:
+            lab.storage.check_room.side_effect = errors.LabError('no room')
+        return lab
+
+    def test_unhealthy_lab_is_refused(self):
+        run = self.useFixture(fixtures.MockPatchObject(bench, 'Bench')).mock
+        exc = self.assertRaises(errors.LabError, cli._bench, self.args(),
+                                config.load(config_files=[]),
+                                self.lab(healthy=False))
+        self.assertIn('not healthy', str(exc))
+        run.assert_not_called()
+
+    def test_no_room_stops_before_any_volume(self):
+        run = self.useFixture(fixtures.MockPatchObject(bench, 'Bench')).mock
+        run.return_value.space_needed.return_value = 3 * 64 * MiB
+        lab = self.lab(room=False)
+        self.assertRaises(errors.LabError, cli._bench, self.args(),
+                          config.load(config_files=[]), lab)
+        lab.storage.check_room.assert_called_once_with(3 * 64 * MiB,
+                                                       'the benchmark')
+        run.return_value.run.assert_not_called()
+
+    def test_size_must_be_positive(self):
+        self.assertRaises(errors.LabError, cli._bench,
+                          self.args(size_mib=0),
+                          config.load(config_files=[]), self.lab())
