@@ -33,6 +33,7 @@ from cinder_backup_lab.fronts import lab
 from cinder_backup_lab.fronts import localconf
 from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import ceph as ceph_cluster
 
@@ -175,8 +176,11 @@ def _bench(args, conf, the_lab):
               meta['seconds'], meta['loadavg_5min'][0],
               meta['loadavg_5min'][1], meta['cpus'], out, out,
               ', '.join(plots)))
-    page = report.write(args.output_dir, known_bugs=config.known_cinder_bugs(
-        conf))
+    cinder_logs = the_lab.openstack.cinder.paths
+    page = report.write(
+        args.output_dir, known_bugs=config.known_cinder_bugs(conf),
+        outside_logs=[cinder_logs.log(cinder.BACKUP_PROGRAM % d)
+                      for d, _h, _az in run.services])
     print('report: %s' % page)
     return 0 if all(r.ok for r in run.rows) else 1
 

@@ -214,8 +214,13 @@ def logs(report_dir):
     return sorted(os.path.relpath(p, report_dir) for p in found)
 
 
-def write(report_dir, known_bugs=(), title='cinder-backup-lab run'):
-    """Render report_dir's subunit streams into report_dir/report.html."""
+def write(report_dir, known_bugs=(), title='cinder-backup-lab run',
+          outside_logs=()):
+    """Render report_dir's subunit streams into report_dir/report.html.
+
+    outside_logs: absolute paths of more logs to link (the lab's service
+    logs while it runs).
+    """
     import jinja2
     from junit2htmlreport import parser
     from junit2htmlreport import render
@@ -243,7 +248,9 @@ def write(report_dir, known_bugs=(), title='cinder-backup-lab run'):
     page = env.get_template(TEMPLATE).render(
         report=doc, title=title, show_toc=True, show_time_usage=True,
         rows=rows, total=total, known_bugs=list(known_bugs),
-        xfails=xfails, plots=plots, logs=logs(report_dir))
+        xfails=xfails, plots=plots,
+        logs=logs(report_dir) + ['file://' + p for p in outside_logs
+                                 if os.path.exists(p)])
     path = os.path.join(report_dir, PAGE)
     with open(path, 'w') as f:
         f.write(page)
