@@ -295,6 +295,18 @@ class SchedulerLog:
                 if not re.search(r'Received %s service update from\s+%s:'
                                  % (kind, re.escape(host)), text)]
 
+    def backup_working(self, host):
+        """Whether a c-bak reported its backend working since the mark."""
+        try:
+            with open(self.path, errors='replace') as f:
+                f.seek(self.offset)
+                text = f.read()
+        except OSError:
+            return False
+        return bool(re.search(r"Received backup service update from\s+%s:"
+                              r"\s*\{'backend_state': True" % re.escape(host),
+                              text))
+
     def wait_reports(self, timeout=120):
         try:
             commands.wait_for(lambda: not self.missing_reports(),

@@ -242,17 +242,21 @@ class OpenStackHalf:
         if not self.cinder.write_backup_conf(driver, overrides):
             return 0.0
         name = cinder.BACKUP_PROGRAM % driver
+        self.supervisor.stop_programs([name])
+        # Marked once the old c-bak is gone: only the new one's reports.
         scheduler_log = cinder.SchedulerLog(
             self.conf, self.cinder.paths.log('cinder-scheduler'))
-        self.supervisor.stop_programs([name])
         self.supervisor.start_programs([name])
         host = [h for d, h, _az in cinder_conf.backup_services(self.conf)
                 if d == driver][0]
+        # A restarted c-bak's first reports come before its driver's
+        # setup check and say "not working" (the scheduler refuses its
+        # backups: "Service not found for creating backup"); wait for one
+        # that says it works.
         commands.wait_for(
-            lambda: not [m for m in scheduler_log.missing_reports()
-                         if m.startswith('backup') and m.endswith(host)],
+            lambda: scheduler_log.backup_working(host),
             timeout=120, interval=1,
-            what='the scheduler to hear from %s (see %s)'
+            what='%s to report a working backend to the scheduler (see %s)'
             % (host, scheduler_log.path))
         cinder.wait_services_placed(self.admin_api(), self.conf,
                                     self.cinder.paths.log_dir)

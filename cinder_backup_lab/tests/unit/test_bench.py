@@ -26,6 +26,7 @@ from cinder_backup_lab.checks import report
 from cinder_backup_lab import cli
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
+from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_conf
 
 MiB = bench.MiB
@@ -228,3 +229,25 @@ class TestPreflight(testtools.TestCase):
         self.assertRaises(errors.LabError, cli._bench,
                           self.args(size_mib=0),
                           config.load(config_files=[]), self.lab())
+
+
+class TestRestartWait(testtools.TestCase):
+    """A variant's c-bak is used only once it reported a working backend."""
+
+    def test_only_a_working_report_after_the_mark_counts(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'sched.log')
+        line = ("2026-12-01 10:50:16.280 1 DEBUG cinder.scheduler.host_manager"
+                " [-] Received backup service update from cbl-backup-ceph: "
+                "{'backend_state': %s, 'driver_name': 'x'}\n")
+        with open(path, 'w') as f:
+            f.write(line % 'True')            # the old c-bak's, before
+        log = cinder.SchedulerLog(config.load(config_files=[]), path)
+        self.assertFalse(log.backup_working('cbl-backup-ceph'))
+        with open(path, 'a') as f:
+            f.write(line % 'False')           # the new one, not set up yet
+        self.assertFalse(log.backup_working('cbl-backup-ceph'))
+        self.assertFalse(log.backup_working('cbl-backup'))
+        with open(path, 'a') as f:
+            f.write(line % 'True')
+        self.assertTrue(log.backup_working('cbl-backup-ceph'))
