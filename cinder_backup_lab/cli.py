@@ -21,9 +21,11 @@ import sys
 from keystoneauth1 import exceptions as ks_exc
 from oslo_config import cfg
 
+from cinder_backup_lab.checks import bench
 from cinder_backup_lab.checks import demo
 from cinder_backup_lab.checks import doctor
 from cinder_backup_lab.checks import leftovers
+from cinder_backup_lab.checks import report
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.fronts import devstack
@@ -31,6 +33,7 @@ from cinder_backup_lab.fronts import lab
 from cinder_backup_lab.fronts import localconf
 from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import ceph as ceph_cluster
 
@@ -138,6 +141,50 @@ def print_status(status):
         print('%-18s %s' % (name, path))
 
 
+def _bench(args, conf, the_lab):
+    if args.size_mib < 1:
+        raise errors.LabError('--size-mib must be at least 1, not %d'
+                              % args.size_mib)
+    status = the_lab.status()
+    if not the_lab.healthy(status):
+        raise errors.LabError('the lab is not healthy: a benchmark of it '
+                              'would measure the fault; see '
+                              '"cinder-backup-lab status" and "doctor"')
+    kinds = (bench.DATA_KINDS if args.data == 'both' else (args.data,))
+    drivers = [d.strip() for d in args.drivers.split(',') if d.strip()]
+    run = bench.Bench(conf, the_lab, args.size_mib, args.variants, kinds,
+                      drivers or None)
+    the_lab.storage.check_room(run.space_needed(), 'the benchmark')
+    meta = run.run()
+    os.makedirs(args.output_dir, exist_ok=True)
+    out = os.path.join(args.output_dir, 'bench')
+    text = bench.table(run.rows)
+    with open(out + '.json', 'w') as f:
+        f.write(bench.to_json(run.rows, meta) + '\n')
+    with open(out + '.txt', 'w') as f:
+        f.write(text + '\n')
+    plots = bench.plot(run.rows, args.output_dir)
+    bench.write_subunit(run.rows, out + '.subunit')
+    print(text)
+    print('')
+    for driver, ratios in bench.summary(run.rows).items():
+        print('ratio to the raw copy, %s (default options): %s' % (
+            driver, ', '.join('%s %.2f' % kv for kv in sorted(
+                ratios.items()))))
+    print('measured in %.0f s (5-min load average %s at the start, %s at '
+          'the end, %d cores); %s.json, %s.txt, %s' % (
+              meta['seconds'], meta['loadavg_5min'][0],
+              meta['loadavg_5min'][1], meta['cpus'], out, out,
+              ', '.join(plots)))
+    cinder_logs = the_lab.openstack.cinder.paths
+    page = report.write(
+        args.output_dir, known_bugs=config.known_cinder_bugs(conf),
+        outside_logs=[cinder_logs.log(cinder.BACKUP_PROGRAM % d)
+                      for d, _h, _az in run.services])
+    print('report: %s' % page)
+    return 0 if all(r.ok for r in run.rows) else 1
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='cinder-backup-lab', description=__doc__)
@@ -201,6 +248,33 @@ def main(argv=None):
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
+    demo.add_argument('--subunit', metavar='FILE',
+                      help='also write the rows as a subunit stream (for '
+                      'the HTML report: "cinder-backup-lab report")')
+    bn = sub.add_parser('bench', help='backup and restore throughput per '
+                        'driver, data kind and option variant, next to the '
+                        'raw backend measured in the same run; writes JSON, '
+                        'a table, PNG plots and the HTML report')
+    bn.add_argument('--size-mib', type=int, default=2048,
+                    help='bytes of data per volume, in MiB (the volume is '
+                    'this rounded up to whole GiB)')
+    bn.add_argument('--variants', default='all',
+                    help='"all", "default", or comma-separated variant '
+                    'names (e.g. compression-zstd,object-10MiB)')
+    bn.add_argument('--data', choices=('both',) + bench.DATA_KINDS,
+                    default='both', help='random and/or compressible data')
+    bn.add_argument('--drivers', default='',
+                    help='comma-separated drivers (default: every deployed '
+                    'one)')
+    bn.add_argument('--output-dir', default='lab-reports',
+                    help='where bench.json, bench.txt, the plots, '
+                    'bench.subunit and report.html go')
+    rp = sub.add_parser('report', help='one HTML page of a run from the '
+                        'subunit streams of a reports dir: pass, fail and '
+                        'expected failure per driver and container, the '
+                        'known bugs, the bench plots, links to the logs')
+    rp.add_argument('--dir', default='lab-reports',
+                    help='the reports dir (its *.subunit and */*.subunit)')
     sub.add_parser('leftovers', help='list volumes and backups made by '
                    'tests, and RBD images, snapshots and Swift objects of '
                    'volumes or backups Cinder no longer has; exit 1 if any')
@@ -315,7 +389,17 @@ def run_command(args, conf):
         the_lab.storage.check_room(workflow.space_needed(), 'the demo')
         result = workflow.run()
         print(result.table())
+        if args.subunit:
+            demo.write_subunit(result, args.subunit)
         return 0 if result.ok else 1
+    if args.command == 'bench':
+        return _bench(args, conf, the_lab)
+    if args.command == 'report':
+        if not os.path.isdir(args.dir):
+            raise errors.LabError('no reports dir %s' % args.dir)
+        print('report: %s' % report.write(
+            args.dir, known_bugs=config.known_cinder_bugs(conf)))
+        return 0
     if args.command == 'leftovers':
         found = leftovers.find(conf, the_lab.openstack.admin_api())
         for item in found:

@@ -6,7 +6,8 @@
 #      integration tests against it,
 #      the operator workflow demo, upstream Tempest's backup tests, this
 #      project's Tempest plugin at concurrency 2, the fault tests (a full
-#      cluster, space given back), a leftovers check and status; then
+#      cluster, space given back), a smoke-sized bench, a leftovers check
+#      and status; then
 #      the same lab in the Swift driver's per_user mode: the plugin's
 #      Swift tests and leftovers again, and back,
 #   3. the patched lab: patches/cinder checked against Cinder's own unit
@@ -19,7 +20,9 @@
 #   5. with CINDER_BACKUP_LAB_GIT_BASE set (a git mirror, see
 #      tools/run-devstack.sh): a real DevStack with the plugin, Tempest,
 #      re-stack and clean; skipped, and said so, otherwise.
-# Ends with one "N passed, N failed" line; exits non-zero on any failure.
+# Then one HTML page of the run (lab-reports/report.html) from its subunit
+# streams. Ends with one "N passed, N failed" line; exits non-zero on any
+# failure.
 set -uo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -169,13 +172,19 @@ run_tempest() {
     add_totals "$name" "$log"
 }
 
-lint demo cinder-backup-lab demo
+lint demo cinder-backup-lab demo --subunit "$report_dir/demo.subunit"
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
 # Faults and capacity: the cluster fills under a running backup; deleted
 # backups give their space back.
 run_suite faults cinder_backup_lab/tests/faults 1
+# The benchmark, smoke-sized (its figures mean little at this size; the
+# README's come from a real run): one driver, its default options and one
+# variant (its c-bak rewritten, restarted, and given its own options
+# back), its JSON, table, plots and subunit stream in the reports dir.
+lint bench-smoke cinder-backup-lab bench --size-mib 64 --data random \
+    --drivers swift --variants compression-zstd --output-dir "$report_dir"
 lint leftovers cinder-backup-lab leftovers
 # After everything: healthy, the space used and RGW's GC backlog.
 lint status cinder-backup-lab status
@@ -235,7 +244,8 @@ fi
 patched_config=${lab_config:+$lab_config:}$REPO_DIR/etc/lab-patched.conf
 echo "=== patched lab ($patched_config) $(date -u +%H:%M:%S)"
 lint up-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" cinder-backup-lab up
-lint demo-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" cinder-backup-lab demo
+lint demo-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" \
+    cinder-backup-lab demo --subunit "$report_dir/demo-patched.subunit"
 xfailed_before=$xfailed
 run_tempest tempest-plugin-patched env CINDER_BACKUP_LAB_CONFIG="$patched_config" \
     TEMPEST_REGEX='CinderBackupLab.*\.test_ceph_' TEMPEST_CONCURRENCY=2 \
@@ -276,6 +286,9 @@ else
     echo "=== devstack: SKIPPED (no git mirror: set CINDER_BACKUP_LAB_GIT_BASE to run a real DevStack with the plugin, see tools/run-devstack.sh)"
     skipped=$(( skipped + 1 ))
 fi
+
+# One HTML page of the run from its subunit streams (and the bench plots).
+lint report cinder-backup-lab report --dir "$report_dir"
 
 echo
 echo "expected failures (known upstream Cinder bugs, counted as passed): $xfailed"

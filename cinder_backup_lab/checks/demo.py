@@ -35,6 +35,7 @@ import time
 import uuid
 
 from cinder_backup_lab.checks import probes
+from cinder_backup_lab.checks import report
 from cinder_backup_lab import config
 from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_conf
@@ -113,6 +114,25 @@ class Result:
             ', '.join('%d %s' % (n, k) for k, n in sorted(counts.items())),
             'OK' if self.ok else 'UNEXPECTED RESULTS'))
         return '\n'.join(out)
+
+
+def write_subunit(result, path):
+    """The demo's rows as a subunit stream.
+
+    Driver and container are in the id and tags, so the run's HTML report
+    counts them per container.
+    """
+    outcomes = {PASS: report.PASS, FAIL: report.FAIL, XFAIL: report.XFAIL,
+                XPASS: report.UXSUCCESS}
+    tests = []
+    for i, r in enumerate(result.rows):
+        tags = (('driver:%s' % r.driver, 'container:%s' % r.container)
+                if r.driver not in ('-', 'rbd') else ())
+        tests.append(('demo.%02d.%s.%s.%s' % (i, r.step, r.driver,
+                                              r.container),
+                      outcomes.get(r.result, report.FAIL), tags,
+                      '%s (%.1f s)' % (r.detail, r.seconds)))
+    return report.write_stream(path, tests)
 
 
 def expected(actual_ok, xfail_reason=None):

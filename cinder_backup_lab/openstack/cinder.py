@@ -107,12 +107,8 @@ class Cinder:
                  venv.venv_etc('os-brick', 'rootwrap.d')],
                 [venv.bin_dir(), '/sbin', '/usr/sbin',
                  '/bin', '/usr/bin']), 0o644)
-        for driver, host, az in cinder_conf.backup_services(self.conf):
-            changed |= files.write_if_changed(
-                p.backup_conf(driver), cinder_conf.render_backup_conf(
-                    self.conf, driver, host, az,
-                    p.log(BACKUP_PROGRAM % driver), self.ceph_paths.conf),
-                0o600)
+        for driver, _host, _az in cinder_conf.backup_services(self.conf):
+            changed |= self.write_backup_conf(driver)
         if config.POSIX in config.backup_drivers(self.conf):
             # The posix driver makes its containers (0770) below it; only
             # root, which c-bak runs as, reads the backups.
@@ -122,6 +118,19 @@ class Cinder:
         # user's key only in /etc/ceph.
         client_files.place_os_brick_keyring(self.conf, self.ceph_paths)
         return changed
+
+    def write_backup_conf(self, driver, overrides=None):
+        """backup-<driver>.conf (with Cinder option overrides); changed?"""
+        p = self.paths
+        for d, host, az in cinder_conf.backup_services(self.conf):
+            if d == driver:
+                return files.write_if_changed(
+                    p.backup_conf(driver), cinder_conf.render_backup_conf(
+                        self.conf, driver, host, az,
+                        p.log(BACKUP_PROGRAM % driver),
+                        self.ceph_paths.conf, overrides), 0o600)
+        raise errors.LabError('no cinder-backup with the %s driver in '
+                              'profile %s' % (driver, self.conf.profile))
 
     # -- programs ---------------------------------------------------------
     def programs(self):
@@ -285,6 +294,18 @@ class SchedulerLog:
                 for kind, host in self._expected()
                 if not re.search(r'Received %s service update from\s+%s:'
                                  % (kind, re.escape(host)), text)]
+
+    def backup_working(self, host):
+        """Whether a c-bak reported its backend working since the mark."""
+        try:
+            with open(self.path, errors='replace') as f:
+                f.seek(self.offset)
+                text = f.read()
+        except OSError:
+            return False
+        return bool(re.search(r"Received backup service update from\s+%s:"
+                              r"\s*\{'backend_state': True" % re.escape(host),
+                              text))
 
     def wait_reports(self, timeout=120):
         try:

@@ -403,12 +403,22 @@ def api_url(conf):
         conf.bind_host, conf.cinder.api_port)
 
 
-def render_backup_conf(conf, driver, host, az, log_file, ceph_conf):
-    """Extra config of one c-bak: its host, AZ, log, backup options."""
+def render_backup_conf(conf, driver, host, az, log_file, ceph_conf,
+                       overrides=None):
+    """Extra config of one c-bak: its host, AZ, log, backup options.
+
+    overrides ({cinder option: value}) replace or add backup options: the
+    benchmark's variants (an option the lab config does not expose, such
+    as the posix driver's compression, is still a Cinder option).
+    """
+    opts = backup_options(conf, driver, ceph_conf)
+    overrides = dict(overrides or {})
+    opts = [(k, overrides.pop(k, v)) for k, v in opts]
+    opts += sorted(overrides.items())
     return files.render_ini([('DEFAULT', [
         ('host', host), ('storage_availability_zone', az),
         ('log_file', log_file),
-    ] + backup_options(conf, driver, ceph_conf))])
+    ] + [(k, str(v)) for k, v in opts])])
 
 
 def render_rootwrap_conf(filters_paths, exec_dirs):

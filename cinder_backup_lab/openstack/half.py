@@ -250,6 +250,39 @@ class OpenStackHalf:
                 self.cinder.source.installed() if installed else None,
                 names)
 
+    def restart_backup_service(self, driver, overrides=None):
+        """Rewrite one c-bak's config and restart only that c-bak.
+
+        overrides ({cinder option: value}) are the benchmark's variants;
+        None writes the lab config's own options back. Waits until the
+        scheduler has the c-bak's report and the API shows it up in its
+        AZ (a backup asked for before is refused). Returns the seconds
+        (0 when the config was already that: nothing restarted).
+        """
+        start = time.monotonic()
+        if not self.cinder.write_backup_conf(driver, overrides):
+            return 0.0
+        name = cinder.BACKUP_PROGRAM % driver
+        self.supervisor.stop_programs([name])
+        # Marked once the old c-bak is gone: only the new one's reports.
+        scheduler_log = cinder.SchedulerLog(
+            self.conf, self.cinder.paths.log('cinder-scheduler'))
+        self.supervisor.start_programs([name])
+        host = [h for d, h, _az in cinder_conf.backup_services(self.conf)
+                if d == driver][0]
+        # A restarted c-bak's first reports come before its driver's
+        # setup check and say "not working" (the scheduler refuses its
+        # backups: "Service not found for creating backup"); wait for one
+        # that says it works.
+        commands.wait_for(
+            lambda: scheduler_log.backup_working(host),
+            timeout=120, interval=1,
+            what='%s to report a working backend to the scheduler (see %s)'
+            % (host, scheduler_log.path))
+        cinder.wait_services_placed(self.admin_api(), self.conf,
+                                    self.cinder.paths.log_dir)
+        return time.monotonic() - start
+
     def cinder_url(self):
         return 'http://%s:%d/' % (self.conf.bind_host,
                                   self.conf.cinder.api_port)
