@@ -282,30 +282,37 @@ class SchedulerLog:
                    cinder_conf.backup_services(c)]
         return wanted
 
-    def missing_reports(self):
+    def _text(self):
         try:
             with open(self.path, errors='replace') as f:
                 f.seek(self.offset)
-                text = f.read()
+                return f.read()
         except OSError:
-            text = ''
+            return ''
+
+    @staticmethod
+    def _reported(kind, host, text):
         # The message may carry extra blanks before the host.
-        return ['%s service update from %s' % (kind, host)
+        pattern = r'Received %s service update from\s+%s:' % (
+            kind, re.escape(host))
+        if kind == 'backup':
+            # A c-bak's first reports come before its driver's setup check
+            # and say "not working"; the scheduler refuses its backups
+            # ("Service not found for creating backup") until one says it
+            # works.
+            pattern += r"\s*\{'backend_state': True"
+        return re.search(pattern, text) is not None
+
+    def missing_reports(self):
+        text = self._text()
+        return ['%s service update from %s%s' % (
+                kind, host, ' (backend working)' if kind == 'backup' else '')
                 for kind, host in self._expected()
-                if not re.search(r'Received %s service update from\s+%s:'
-                                 % (kind, re.escape(host)), text)]
+                if not self._reported(kind, host, text)]
 
     def backup_working(self, host):
         """Whether a c-bak reported its backend working since the mark."""
-        try:
-            with open(self.path, errors='replace') as f:
-                f.seek(self.offset)
-                text = f.read()
-        except OSError:
-            return False
-        return bool(re.search(r"Received backup service update from\s+%s:"
-                              r"\s*\{'backend_state': True" % re.escape(host),
-                              text))
+        return self._reported('backup', host, self._text())
 
     def wait_reports(self, timeout=120):
         try:

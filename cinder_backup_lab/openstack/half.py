@@ -21,6 +21,7 @@ under the lab's supervisord and uses the storage half through its paths
 import json
 import logging
 import os
+import time
 import urllib.error
 import urllib.request
 
