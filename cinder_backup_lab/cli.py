@@ -119,6 +119,12 @@ def print_status(status):
             print('s3:          keys %s  user %s  endpoint %s' % (
                 'ok' if rgw['s3_auth'] else 'FAILING', rgw['s3_user'],
                 rgw['endpoint']))
+    gcs_ = status.get('gcs')
+    if gcs_ is not None:
+        print('gcs:         %s (%s)  buckets %s' % (
+            gcs_['url'], 'answering' if gcs_['answering'] else 'DOWN',
+            ', '.join('%s %s' % kv for kv in gcs_['buckets'].items())
+            or '-'))
     os_ = status.get('openstack', {})
     if os_:
         print('keystone:    %s (%s)' % (os_['keystone_url'], 'answering'
