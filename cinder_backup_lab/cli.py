@@ -60,7 +60,7 @@ def print_status(status):
     print('supervisord: %s' % ('running (pid %s)' % sup['pid']
                                if sup['running'] else 'not running'))
     print('')
-    fmt = '%-19s %-9s %8s %10s  %-9s %s'
+    fmt = '%-20s %-9s %8s %10s  %-9s %s'
     print(fmt % ('service', 'state', 'pid', 'rss', 'az', 'driver'))
     for svc in status['services']:
         print(fmt % (

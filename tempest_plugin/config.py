@@ -143,7 +143,7 @@ BackupLabGroup += [
     cfg.URIOpt('gcs_endpoint_url', default=None,
                help='GCS JSON API the google backup driver writes to, '
                     'by an address the tests can reach (the lab\'s '
-                    'emulator, e.g. https://127.0.43.1:443), listed by the '
+                    'emulator, e.g. https://127.0.0.1:443), listed by the '
                     'tests.'),
     cfg.StrOpt('gcs_ca_file', default=None,
                help='CA certificate the GCS endpoint\'s certificate is '

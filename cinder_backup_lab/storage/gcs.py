@@ -24,7 +24,7 @@ The credentials are a generated service account whose JSON names a
 universe domain other than Google's: google-auth then signs its own
 access token (a JWT) instead of asking a token endpoint, which the
 emulator does not have, and googleapiclient (told the same domain by
-GOOGLE_CLOUD_UNIVERSE_DOMAIN) uses https://storage.<universe>/. Both are
+GOOGLE_CLOUD_UNIVERSE_DOMAIN) uses the host storage.<universe>. Both are
 library behaviour, not interfaces: check_token_path() and the
 integration test fail loudly if an update changes them.
 
@@ -53,7 +53,7 @@ from cinder_backup_lab.host import supervisor
 PROGRAM = 'fake-gcs-server'
 PORT = 443
 # The universe domain of the lab's service account, and so of the
-# driver's endpoint: googleapiclient builds https://storage.<universe>/
+# driver's endpoint: googleapiclient builds it on storage.<universe>
 # (GOOGLE_CLOUD_UNIVERSE_DOMAIN, which must match the credentials'), and
 # google-auth signs its own token (a JWT) for any universe but Google's.
 # A reserved .invalid name: nothing outside the c-bak's hosts file
