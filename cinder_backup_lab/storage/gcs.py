@@ -51,6 +51,8 @@ from cinder_backup_lab.host import files
 from cinder_backup_lab.host import supervisor
 
 PROGRAM = 'fake-gcs-server'
+# The google c-bak (the OpenStack half's name for it, cinder.BACKUP_PROGRAM).
+BACKUP_PROGRAM = 'cinder-backup-%s' % config.GOOGLE
 PORT = 443
 # The universe domain of the lab's service account, and so of the
 # driver's endpoint: googleapiclient builds it on storage.<universe>

@@ -136,8 +136,11 @@ class StorageHalf:
         changed = gcs.ensure_files(self.conf)
         note(changed, 'gcs files')
         if changed:
-            # It reads its certificate at start.
-            self.supervisor.stop_program(gcs.PROGRAM)
+            # Both read their files at start: the emulator its
+            # certificate; the c-bak its service account, and its bind
+            # mount keeps the old hosts file (a rewrite is a new file).
+            # The OpenStack half starts the c-bak again.
+            self.supervisor.stop_programs([gcs.PROGRAM, gcs.BACKUP_PROGRAM])
         note(self.supervisor.start_program(gcs.PROGRAM), 'gcs started')
         emulator = gcs.Emulator(self.conf)
         emulator.wait_answering()

@@ -124,6 +124,10 @@ class TestGoogleOptions(testtools.TestCase):
         self.assertEqual('/s', prog.environment[gcs.NAMESPACE_TAG])
         self.assertEqual('1', prog.environment['X'])
 
+    def test_the_storage_half_names_the_google_cbak_as_cinder_does(self):
+        from cinder_backup_lab.openstack import cinder
+        self.assertEqual(cinder.BACKUP_PROGRAM % 'google', gcs.BACKUP_PROGRAM)
+
     def test_namespace_script_binds_the_hosts_file_then_execs(self):
         # The script really mounts $0 and execs the rest (sh run here
         # with "mount" replaced by echo, so nothing is mounted).
