@@ -63,7 +63,7 @@ def print_status(status):
     print('supervisord: %s' % ('running (pid %s)' % sup['pid']
                                if sup['running'] else 'not running'))
     print('')
-    fmt = '%-19s %-9s %8s %10s  %-9s %s'
+    fmt = '%-20s %-9s %8s %10s  %-9s %s'
     print(fmt % ('service', 'state', 'pid', 'rss', 'az', 'driver'))
     for svc in status['services']:
         print(fmt % (
@@ -122,6 +122,12 @@ def print_status(status):
             print('s3:          keys %s  user %s  endpoint %s' % (
                 'ok' if rgw['s3_auth'] else 'FAILING', rgw['s3_user'],
                 rgw['endpoint']))
+    gcs_ = status.get('gcs')
+    if gcs_ is not None:
+        print('gcs:         %s (%s)  buckets %s' % (
+            gcs_['url'], 'answering' if gcs_['answering'] else 'DOWN',
+            ', '.join('%s %s' % kv for kv in gcs_['buckets'].items())
+            or '-'))
     os_ = status.get('openstack', {})
     if os_:
         print('keystone:    %s (%s)' % (os_['keystone_url'], 'answering'
@@ -167,6 +173,9 @@ def _bench(args, conf, the_lab):
     bench.write_subunit(run.rows, out + '.subunit')
     print(text)
     print('')
+    if run.not_measured:
+        print('not measured (no raw copy for their backend yet): %s'
+              % ', '.join(run.not_measured))
     for driver, ratios in bench.summary(run.rows).items():
         print('ratio to the raw copy, %s (default options): %s' % (
             driver, ', '.join('%s %.2f' % kv for kv in sorted(

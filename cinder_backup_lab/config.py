@@ -35,8 +35,9 @@ CEPH = 'ceph'
 SWIFT = 'swift'
 POSIX = 'posix'
 S3 = 's3'
+GOOGLE = 'google'
 # In the order the lab lists and deploys them.
-DRIVERS = (CEPH, SWIFT, POSIX, S3)
+DRIVERS = (CEPH, SWIFT, POSIX, S3, GOOGLE)
 ALL = 'all'
 PROFILES = (CEPH, SWIFT, 'both', ALL)
 PROFILE_DRIVERS = {CEPH: (CEPH,), SWIFT: (SWIFT,), 'both': (CEPH, SWIFT),
@@ -48,7 +49,6 @@ NOT_DEPLOYED = {
     'tsm': 'the TSM backup driver was removed from Cinder in 18.0.0 '
            '(Wallaby); IBM\'s TSM client is not packaged either',
     'glusterfs': 'not deployed by this lab yet (see the README)',
-    'google': 'not deployed by this lab yet (see the README)',
 }
 
 
@@ -88,10 +88,15 @@ def s3_buckets(conf):
     return list(conf.backup_s3.buckets)
 
 
+def google_buckets(conf):
+    """GCS buckets the google driver backs up into; the first: default."""
+    return list(conf.backup_google.buckets)
+
+
 def driver_containers(conf, driver):
     """The containers the lab uses with a (non-Ceph) driver."""
     return {SWIFT: swift_containers, POSIX: posix_containers,
-            S3: s3_buckets}[driver](conf)
+            S3: s3_buckets, GOOGLE: google_buckets}[driver](conf)
 
 
 def uses_rgw(conf):
@@ -144,11 +149,13 @@ default_opts = [
                help='Which cinder-backup drivers the lab deploys: the Ceph '
                     '(RBD) driver, the Swift driver pointed at RGW, both '
                     'side by side in two availability zones, or all: every '
-                    'driver this lab can run (ceph, swift, posix, s3), each '
+                    'driver this lab can run (ceph, swift, posix, s3, '
+                    'google), each '
                     'in its own availability zone.'),
     cfg.ListOpt('backup_drivers', default=[],
                 help='The backup drivers to deploy, instead of the '
-                     'profile\'s: any of ceph, swift, posix, s3. Empty: the '
+                     'profile\'s: any of ceph, swift, posix, s3, google. '
+                     'Empty: the '
                      'profile decides. nfs and tsm are refused with the '
                      'reason (no NFS in this kernel; TSM removed from '
                      'Cinder in 18.0.0).'),
@@ -366,6 +373,10 @@ cinder_opts = [
     cfg.StrOpt('s3_az', default='az-s3',
                help='Availability zone of the S3-driver cinder-backup '
                     '(profile all, or s3 in backup_drivers).'),
+    cfg.StrOpt('google_az', default='az-google',
+               help='Availability zone of the google (GCS) driver '
+                    'cinder-backup (profile all, or google in '
+                    'backup_drivers).'),
     cfg.IntOpt('report_interval', default=10, min=1,
                help='Seconds between service heartbeats in the database.'),
     cfg.IntOpt('periodic_interval', default=20, min=1,
@@ -484,6 +495,30 @@ backup_s3_opts = [
                help='backup_s3_block_size in bytes.'),
 ]
 
+backup_google_opts = [
+    cfg.StrOpt('host', default='cbl-backup-google',
+               help='"host" of the google-driver cinder-backup.'),
+    cfg.StrOpt('address', default='127.0.43.1',
+               help='Loopback address (127.x.y.z, not 127.0.0.1 nor '
+                    'bind_host) whose port 443 the lab\'s GCS emulator '
+                    'takes; the google c-bak\'s own /etc/hosts maps the '
+                    'storage host name to it. Port 443 is well known and '
+                    'other labs may share the machine: give each lab an '
+                    'address of its own.'),
+    cfg.ListOpt('buckets', default=['gcs-volumebackups', 'gcs-backups'],
+                help='GCS buckets (on the emulator) used as backup '
+                     'containers; the first is backup_gcs_bucket (the '
+                     'default).'),
+    cfg.StrOpt('project_id', default='cinder-backup-lab',
+               help='backup_gcs_project_id, also the generated service '
+                    'account\'s project.'),
+    cfg.IntOpt('object_size', default=52428800, min=1,
+               help='backup_gcs_object_size in bytes; a multiple of '
+                    'block_size.'),
+    cfg.IntOpt('block_size', default=32768, min=1,
+               help='backup_gcs_block_size in bytes.'),
+]
+
 rgw_keystone_opts = [
     cfg.StrOpt('url', default='',
                help='Keystone URL RGW validates tokens with in per_user '
@@ -509,6 +544,7 @@ GROUPS = (('database', database_opts), ('messaging', messaging_opts),
           ('backup_swift', backup_swift_opts),
           ('backup_posix', backup_posix_opts),
           ('backup_s3', backup_s3_opts),
+          ('backup_google', backup_google_opts),
           ('rgw_keystone', rgw_keystone_opts))
 
 
@@ -778,7 +814,9 @@ def validate_openstack(conf):
                                   * sw.block_size))
     for group, size, block in (('backup_posix', 'file_size',
                                 'sha_block_size'),
-                               ('backup_s3', 'object_size', 'block_size')):
+                               ('backup_s3', 'object_size', 'block_size'),
+                               ('backup_google', 'object_size',
+                                'block_size')):
         g = conf[group]
         if getattr(g, size) % getattr(g, block):
             errors.append('[%s] %s %d is not a multiple of %s %d; the '
@@ -787,7 +825,8 @@ def validate_openstack(conf):
                              getattr(g, block)))
     c = conf.cinder
     zones = {'default_az': c.default_az, 'swift_az': c.swift_az,
-             'posix_az': c.posix_az, 's3_az': c.s3_az}
+             'posix_az': c.posix_az, 's3_az': c.s3_az,
+             'google_az': c.google_az}
     for opt, value in zones.items():
         if not _AZ_NAME.match(value or ''):
             errors.append('[cinder] %s %r: use letters, digits, ".", "_" '
@@ -800,7 +839,8 @@ def validate_openstack(conf):
              '[backup_ceph] host': conf.backup_ceph.host,
              '[backup_swift] host': conf.backup_swift.host,
              '[backup_posix] host': conf.backup_posix.host,
-             '[backup_s3] host': conf.backup_s3.host}
+             '[backup_s3] host': conf.backup_s3.host,
+             '[backup_google] host': conf.backup_google.host}
     for name, value in hosts.items():
         if not _HOST_NAME.match(value or ''):
             errors.append('%s %r: use letters, digits, ".", "_" or "-"'
@@ -821,6 +861,7 @@ def validate_openstack(conf):
                       'RGW keeps buckets and containers in one namespace, '
                       'give the S3 buckets names of their own'
                       % ', '.join(shared))
+    errors += google_problems(conf)
     if conf.rgw.s3_uid == conf.rgw.uid:
         errors.append('[rgw] s3_uid and uid are both %r: the S3 driver '
                       'gets a user of its own' % conf.rgw.uid)
@@ -840,6 +881,39 @@ def validate_openstack(conf):
     if unknown:
         errors.append('[cinder] known_bugs: unknown %s; known names: %s'
                       % (', '.join(unknown), ', '.join(CINDER_BUGS)))
+    return errors
+
+
+# GCS bucket names: lowercase letters, digits, "-", "_" and ".", 3-63,
+# starting and ending with a letter or digit (no dots here: the lab's
+# certificate names no bucket hosts).
+_GCS_BUCKET = re.compile(r'^[a-z0-9][a-z0-9_-]{1,61}[a-z0-9]$')
+
+
+def google_problems(conf):
+    """Checks of [backup_google] (pure)."""
+    g = conf.backup_google
+    errors = _container_problems('[backup_google] buckets', g.buckets,
+                                 _GCS_BUCKET)
+    if not re.match(r'^[a-z][a-z0-9-]{4,28}[a-z0-9]$', g.project_id or ''):
+        errors.append('[backup_google] project_id %r: use 6-30 lowercase '
+                      'letters, digits or "-", starting with a letter'
+                      % g.project_id)
+    try:
+        ip = ipaddress.ip_address(g.address)
+    except ValueError:
+        return errors + ['[backup_google] address %r is not an IP address'
+                         % g.address]
+    if ip.version != 4 or not ip.is_loopback:
+        errors.append('[backup_google] address %s is not an IPv4 loopback '
+                      'address (127.0.0.0/8): the GCS emulator listens on '
+                      'loopback only' % g.address)
+    elif g.address in ('127.0.0.1', conf.bind_host):
+        errors.append('[backup_google] address %s is shared (127.0.0.1 '
+                      'and bind_host are used by other programs and labs) '
+                      'and the GCS emulator takes port 443 on it: give the '
+                      'lab a loopback address of its own, e.g. 127.0.43.1'
+                      % g.address)
     return errors
 
 

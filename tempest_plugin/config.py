@@ -50,7 +50,7 @@ BackupLabGroup = [
     cfg.ListOpt('backup_drivers', default=[],
                 help='More backup drivers, as data: entries '
                      '"<driver>:<availability zone>:<container>[+<container>'
-                     '...]" with driver posix or s3, e.g. '
+                     '...]" with driver posix, s3 or google, e.g. '
                      '"posix:az-posix:volumebackups+backups". The first '
                      'container is the driver\'s default one. Every '
                      'scenario of the generic driver tests runs for each '
@@ -144,6 +144,20 @@ BackupLabGroup += [
                help='S3 access key of the user owning the S3 buckets.'),
     cfg.StrOpt('s3_secret_key', default=None, secret=True,
                help='S3 secret key of the user owning the S3 buckets.'),
+]
+
+BackupLabGroup += [
+    # How to reach the google driver's GCS (the lab's emulator).
+    cfg.URIOpt('gcs_endpoint_url', default=None,
+               help='GCS JSON API the google backup driver writes to, '
+                    'by an address the tests can reach (the lab\'s '
+                    'emulator, e.g. https://127.0.0.1:443), listed by the '
+                    'tests.'),
+    cfg.StrOpt('gcs_ca_file', default=None,
+               help='CA certificate the GCS endpoint\'s certificate is '
+                    'checked with.'),
+    cfg.StrOpt('gcs_project_id', default='cinder-backup-lab',
+               help='Project whose buckets the tests list.'),
 ]
 
 

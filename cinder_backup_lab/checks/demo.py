@@ -369,11 +369,13 @@ class Demo:
                 time.monotonic() - t, detail)
 
     def object_probe(self, driver):
-        """The probe of a chunked driver's backend (Swift, S3, posix)."""
+        """The probe of a chunked driver's backend (Swift, S3, posix, GCS)."""
         if driver == config.SWIFT:
             return self.swift_probe()
         if driver == config.S3:
             return probes.s3_for(self.conf)
+        if driver == config.GOOGLE:
+            return probes.gcs_for(self.conf)
         return probes.posix_for(self.conf)
 
     def _check_backends(self, res, volume_id, made):
@@ -401,7 +403,7 @@ class Demo:
             if row.result == XFAIL:
                 row.detail += ' (%s); %s' % (', '.join(snaps),
                                              BUG_LEFTOVER_SNAPS)
-        for driver in (config.SWIFT, config.POSIX, config.S3):
+        for driver in (config.SWIFT, config.POSIX, config.S3, config.GOOGLE):
             if driver not in drivers:
                 continue
             probe = self.object_probe(driver)

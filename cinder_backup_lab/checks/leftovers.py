@@ -13,7 +13,7 @@
 """Find what tests left behind: in Cinder and below it, in the backends.
 
 Compares what the backends hold with what Cinder knows: an RBD image,
-snapshot, Swift or S3 object or posix file that belongs to a volume or
+snapshot, Swift, S3 or GCS object or posix file that belongs to a volume or
 backup Cinder no longer has is a leftover, and so is any volume or
 backup a test made: a Tempest run's (the "tempest-" prefix of
 data_utils.rand_name) or the lab's own demo and tests' ("cbl-").
@@ -30,7 +30,7 @@ _VOLUME_IMAGE = re.compile(r'^volume-(%s)$' % UUID)
 _BACKUP_IMAGE = re.compile(
     r'^volume-(%s)\.backup\.(%s|base)$' % (UUID, UUID))
 _BACKUP_SNAP = re.compile(r'^backup\.(%s)\.snap\.' % UUID)
-# Swift and S3 objects: volume_<vol>/<ts>/az_<az>_backup_<id>...; posix
+# Swift, S3 and GCS objects: volume_<vol>/<ts>/az_<az>_backup_<id>...; posix
 # files: volume_<vol>_<ts>_backup_<id>...
 _SWIFT_OBJECT = re.compile(r'^volume_(%s)/.*_backup_(%s)' % (UUID, UUID))
 _POSIX_FILE = re.compile(r'^volume_(%s)_\d+_backup_(%s)' % (UUID, UUID))
@@ -124,6 +124,11 @@ def find(conf, admin_api):
         for bucket in s3.buckets():
             found += orphan_objects(bucket, s3.objects(bucket), backup_ids,
                                     kind='s3')
+    if config.GOOGLE in drivers:
+        gcs = probes.gcs_for(conf)
+        for bucket in gcs.buckets():
+            found += orphan_objects(bucket, gcs.objects(bucket), backup_ids,
+                                    kind='gcs')
     if config.POSIX in drivers:
         posix = probes.posix_for(conf)
         for container in posix.containers():

@@ -20,8 +20,10 @@ checksums are defined once.
 
 from cinder_backup_lab import config
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import gcs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -64,3 +66,10 @@ def s3_for(conf):
 def posix_for(conf):
     """A PosixProbe of the posix driver's directory."""
     return posix_probe.PosixProbe(config.posix_path(conf))
+
+
+def gcs_for(conf):
+    """A GcsProbe of the lab's GCS emulator (the google driver's backend)."""
+    return gcs_probe.GcsProbe(gcs.endpoint(conf),
+                              gcs.Paths(conf.state_dir).ca_cert,
+                              conf.backup_google.project_id)

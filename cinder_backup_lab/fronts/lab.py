@@ -37,6 +37,7 @@ from cinder_backup_lab.host import venv
 from cinder_backup_lab.openstack import half as openstack_half
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import half as storage_half
 
 LOG = logging.getLogger(__name__)
@@ -125,6 +126,9 @@ class Lab:
                                 'port in the lab config'
                                 % (port, self.conf.bind_host, name))
 
+        problems += gcs.preflight_problems(
+            self.conf, running.get(gcs.PROGRAM, {}).get('statename')
+            == 'RUNNING')
         osd_dir = self.storage.paths.data_dir('osd', ceph.OSD_ID)
         if not os.path.exists(os.path.join(osd_dir, '.lab-mkfs-done')):
             need = (self.conf.ceph.osd_size_gb + 2) * 1024 ** 3

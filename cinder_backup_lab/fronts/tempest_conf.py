@@ -29,6 +29,7 @@ from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.openstack import keystone
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 
 # Option group of the Tempest plugin (tempest_plugin/config.py).
@@ -144,7 +145,8 @@ def tempest_plugin_options(conf):
         options += [('swift_auth_url', creds.auth_url),
                     ('swift_user', creds.user), ('swift_key', creds.key)]
     # The other drivers as data: driver:AZ:container+container.
-    more = [d for d in (config.POSIX, config.S3) if d in zones]
+    more = [d for d in (config.POSIX, config.S3, config.GOOGLE)
+            if d in zones]
     options.append(('backup_drivers', ','.join(
         '%s:%s:%s' % (d, zones[d], '+'.join(config.driver_containers(
             conf, d))) for d in more)))
@@ -155,6 +157,10 @@ def tempest_plugin_options(conf):
         options += [('s3_endpoint_url', creds.endpoint_url),
                     ('s3_access_key', creds.access_key),
                     ('s3_secret_key', creds.secret_key)]
+    if config.GOOGLE in zones:
+        options += [('gcs_endpoint_url', gcs.endpoint(conf)),
+                    ('gcs_ca_file', gcs.Paths(conf.state_dir).ca_cert),
+                    ('gcs_project_id', conf.backup_google.project_id)]
     return options
 
 

@@ -32,6 +32,7 @@ from cinder_backup_lab.host import venv
 from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import gcs
 
 BACKUP_PROGRAM = 'cinder-backup-%s'
 
@@ -159,11 +160,15 @@ class Cinder:
                 stopwaitsecs=60, environment=env),
         ]
         for driver, _host, _az in cinder_conf.backup_services(c):
-            progs.append(supervisor.Program(
+            prog = supervisor.Program(
                 BACKUP_PROGRAM % driver,
                 [venv.venv_bin('cinder-backup'), '--config-file', p.conf,
                  '--config-file', p.backup_conf(driver)],
-                stopwaitsecs=60, environment=env))
+                stopwaitsecs=60, environment=env)
+            if driver == config.GOOGLE:
+                # Its own /etc/hosts sends the GCS names to the emulator.
+                prog = gcs.wrap_backup_program(c, prog)
+            progs.append(prog)
         return progs
 
     # -- cinder-manage ------------------------------------------------------

@@ -25,17 +25,20 @@ import os
 
 from cinder_backup_lab import config
 from cinder_backup_lab.host import files
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 
 CEPH = config.CEPH
 SWIFT = config.SWIFT
 POSIX = config.POSIX
 S3 = config.S3
+GOOGLE = config.GOOGLE
 BACKUP_DRIVERS = {
     CEPH: 'cinder.backup.drivers.ceph.CephBackupDriver',
     SWIFT: 'cinder.backup.drivers.swift.SwiftBackupDriver',
     POSIX: 'cinder.backup.drivers.posix.PosixBackupDriver',
     S3: 'cinder.backup.drivers.s3.S3BackupDriver',
+    GOOGLE: 'cinder.backup.drivers.gcs.GoogleBackupDriver',
 }
 RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
 
@@ -126,6 +129,15 @@ class S3BackupSettings:
     def __repr__(self):
         return 'S3BackupSettings(endpoint_url=%r, keys=***)' % (
             self.endpoint_url)
+
+
+@dataclasses.dataclass
+class GoogleBackupSettings:
+    credential_file: str    # the service-account JSON (0600)
+    project_id: str
+    bucket: str             # the default bucket
+    object_size: int
+    block_size: int
 
 
 def _bool(value):
@@ -289,6 +301,33 @@ def s3_backup_options(s):
     ]
 
 
+def google_backup_options(s):
+    """[DEFAULT] options of the google (GCS) backup driver.
+
+    No endpoint: the driver has none. The lab's c-bak reaches the
+    emulator through its mount namespace's hosts file and environment
+    (storage.gcs.wrap_backup_program).
+    """
+    _check_multiple('backup_gcs_object_size', s.object_size,
+                    'backup_gcs_block_size', s.block_size)
+    return [
+        ('backup_driver', BACKUP_DRIVERS[GOOGLE]),
+        ('backup_gcs_credential_file', s.credential_file),
+        ('backup_gcs_project_id', s.project_id),
+        ('backup_gcs_bucket', s.bucket),
+        ('backup_gcs_object_size', str(s.object_size)),
+        ('backup_gcs_block_size', str(s.block_size)),
+    ]
+
+
+def google_backup_settings(conf):
+    g = conf.backup_google
+    return GoogleBackupSettings(
+        credential_file=gcs.Paths(conf.state_dir).credentials,
+        project_id=g.project_id, bucket=config.google_buckets(conf)[0],
+        object_size=g.object_size, block_size=g.block_size)
+
+
 def posix_backup_settings(conf):
     p = conf.backup_posix
     return PosixBackupSettings(
@@ -354,6 +393,8 @@ def backup_options(conf, driver, ceph_conf):
         opts = posix_backup_options(posix_backup_settings(conf))
     elif driver == S3:
         opts = s3_backup_options(s3_backup_settings(conf))
+    elif driver == GOOGLE:
+        opts = google_backup_options(google_backup_settings(conf))
     else:
         raise ValueError('unknown backup driver %r; use one of %s'
                          % (driver, ', '.join(config.DRIVERS)))
@@ -378,11 +419,12 @@ def backup_services(conf):
     c = conf.cinder
     drivers = config.backup_drivers(conf)
     hosts = {CEPH: conf.backup_ceph.host, SWIFT: conf.backup_swift.host,
-             POSIX: conf.backup_posix.host, S3: conf.backup_s3.host}
+             POSIX: conf.backup_posix.host, S3: conf.backup_s3.host,
+             GOOGLE: conf.backup_google.host}
     # Alone, a c-bak serves the default AZ like any cloud's; side by side
     # the Ceph one keeps the default AZ and each other has one of its own.
     zones = {CEPH: c.default_az, SWIFT: c.swift_az, POSIX: c.posix_az,
-             S3: c.s3_az}
+             S3: c.s3_az, GOOGLE: c.google_az}
     if len(drivers) == 1:
         zones = {d: c.default_az for d in drivers}
     elif CEPH not in drivers:
@@ -395,7 +437,8 @@ def backup_services(conf):
 def all_backup_hosts(conf):
     """The "host" of every c-bak the lab may run, deployed or not."""
     return {conf.backup_ceph.host, conf.backup_swift.host,
-            conf.backup_posix.host, conf.backup_s3.host}
+            conf.backup_posix.host, conf.backup_s3.host,
+            conf.backup_google.host}
 
 
 def api_url(conf):

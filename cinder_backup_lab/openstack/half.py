@@ -39,6 +39,7 @@ from cinder_backup_lab.openstack import database
 from cinder_backup_lab.openstack import keystone
 from cinder_backup_lab.openstack import messaging
 from cinder_backup_lab.openstack import passwords
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -296,6 +297,8 @@ class OpenStackHalf:
                  'cinder-api': ('-', '-'), 'cinder-scheduler': ('-', '-')}
         for driver, _host, az in cinder_conf.backup_services(c):
             roles[cinder.BACKUP_PROGRAM % driver] = (az, driver)
+            if driver == config.GOOGLE:
+                roles[gcs.PROGRAM] = ('-', 'gcs emulator')
         return roles
 
     def status(self):

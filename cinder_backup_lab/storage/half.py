@@ -27,8 +27,10 @@ from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
+from cinder_backup_lab.host import venv
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -61,11 +63,18 @@ class StorageHalf:
         if config.uses_rgw(self.conf):
             progs.append(daemon('radosgw', '-n', 'client.%s' % ceph.RGW_NAME,
                                 startsecs=3))
+        if gcs.deployed(self.conf):
+            progs.append(gcs.program(self.conf))
         return progs
 
     def stray_pids(self):
-        """Daemons started with this cluster's ceph.conf (by hand too)."""
-        return processes.pids_with_argument(self.paths.conf)
+        """Daemons with this cluster's ceph.conf (by hand too), and more.
+
+        The google c-bak's processes too: they are in a mount namespace
+        of their own, which the search by argument skips.
+        """
+        return (processes.pids_with_argument(self.paths.conf)
+                + gcs.namespaced_pids(self.conf.state_dir))
 
     # -- up ------------------------------------------------------------------
     def write_config(self, rgw_extra=()):
@@ -116,8 +125,28 @@ class StorageHalf:
                     self.gateway.check_s3_auth()
                 else:
                     note(self.gateway.remove_s3_user(), 's3 user removed')
+        if gcs.deployed(self.conf):
+            with timer.phase('gcs'):
+                self.gcs_up(note)
         with timer.phase('health'):
             cluster.wait_pgs_clean()
+
+    def gcs_up(self, note):
+        """The google driver's emulator, its files and buckets."""
+        changed = gcs.ensure_files(self.conf)
+        note(changed, 'gcs files')
+        if changed:
+            # Both read their files at start: the emulator its
+            # certificate; the c-bak its service account, and its bind
+            # mount keeps the old hosts file (a rewrite is a new file).
+            # The OpenStack half starts the c-bak again.
+            self.supervisor.stop_programs([gcs.PROGRAM, gcs.BACKUP_PROGRAM])
+        note(self.supervisor.start_program(gcs.PROGRAM), 'gcs started')
+        emulator = gcs.Emulator(self.conf)
+        emulator.wait_answering()
+        note(emulator.ensure_buckets(config.google_buckets(self.conf)),
+             'gcs buckets')
+        gcs.check_token_path(self.conf, venv.venv_bin('python'))
 
     def export_client_files(self):
         return client_files.export(self.conf, self.cluster.fsid(),
@@ -187,6 +216,8 @@ class StorageHalf:
                                   'error': str(exc)}
         if config.uses_rgw(self.conf):
             result['rgw'] = self.gateway.status()
+        if gcs.deployed(self.conf):
+            result['gcs'] = gcs.status(self.conf)
         return result
 
     def capacity(self):
@@ -250,6 +281,9 @@ class StorageHalf:
             out['s3_credentials'] = rgw.s3_credentials_path(c.state_dir)
         if config.POSIX in drivers:
             out['posix_backups'] = config.posix_path(c)
+        if config.GOOGLE in drivers:
+            out['gcs_credentials'] = gcs.Paths(c.state_dir).credentials
+            out['gcs_ca'] = gcs.Paths(c.state_dir).ca_cert
         return out
 
     @staticmethod
@@ -260,4 +294,8 @@ class StorageHalf:
                 and all(v == 'present' for v in status['pools'].values())
                 and (status.get('rgw') is None
                      or (status['rgw']['swift_auth_v1'] is not False
-                         and status['rgw'].get('s3_auth') is not False)))
+                         and status['rgw'].get('s3_auth') is not False))
+                and (status.get('gcs') is None
+                     or (status['gcs']['answering']
+                         and all(v == 'present' for v in
+                                 status['gcs']['buckets'].values()))))

@@ -26,6 +26,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import gcs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -36,8 +37,9 @@ CEPH = 'ceph'
 SWIFT = 'swift'
 POSIX = 'posix'
 S3 = 's3'
+GOOGLE = 'google'
 # Drivers [cinder_backup_lab] backup_drivers may list.
-MORE_DRIVERS = (POSIX, S3)
+MORE_DRIVERS = (POSIX, S3, GOOGLE)
 
 
 def lab_conf():
@@ -112,12 +114,16 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if conf.swift_backup_enabled:
             cls.swift = cls.swift_probe()
         more = more_drivers()
-        cls.posix = cls.s3 = None
+        cls.posix = cls.s3 = cls.gcs = None
         if POSIX in more:
             cls.posix = posix_probe.PosixProbe(conf.posix_backup_path)
         if S3 in more:
             cls.s3 = s3_probe.S3Probe(conf.s3_endpoint_url,
                                       conf.s3_access_key, conf.s3_secret_key)
+        if GOOGLE in more:
+            cls.gcs = gcs_probe.GcsProbe(conf.gcs_endpoint_url,
+                                         conf.gcs_ca_file,
+                                         conf.gcs_project_id)
 
     @classmethod
     def swift_probe(cls):
@@ -167,7 +173,7 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if not drivers:
             raise self.skipException(
                 'no driver in [cinder_backup_lab] backup_drivers (posix, '
-                's3 entries "<driver>:<az>:<container>[+...]")')
+                's3, google entries "<driver>:<az>:<container>[+...]")')
         return drivers
 
     def known_bug(self, name):
@@ -331,7 +337,8 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if driver == CEPH:
             return self.ceph.backup_artifacts(container, backup['volume_id'],
                                               backup['id'])
-        probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3}[driver]
+        probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3,
+                 GOOGLE: self.gcs}[driver]
         return probe.backup_objects(container, backup['volume_id'],
                                     backup['id'])
 

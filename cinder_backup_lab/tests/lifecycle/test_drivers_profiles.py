@@ -13,7 +13,8 @@
 """Profiles mean what they say: a lab deploys only what its drivers use.
 
 `ceph`: no RGW (no program, no port, no cephx key) and healthy without
-one; `swift`: no cephx user for Ceph backup pools, no S3 user; `all`:
+one; `swift`: no cephx user for Ceph backup pools, no S3 user (neither
+profile: no GCS emulator, no google c-bak, address:443 free); `all`:
 a c-bak per driver, each in its own AZ, with its files. Switches the running
 lab's profile and back to its own, so it runs with the lifecycle tests,
 alone (before test_lifecycle, which ends the lab).
@@ -26,6 +27,7 @@ import tempfile
 from cinder_backup_lab import config
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.storage import ceph
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.tests.integration import base
 
 
@@ -51,6 +53,14 @@ class ProfilesTest(base.LabTestCase):
     def _programs(self, status):
         return {s['name'] for s in status['services']}
 
+    def _assert_no_google(self, status):
+        """No emulator, no google c-bak, nothing on its address:443."""
+        self.assertNotIn(gcs.PROGRAM, self._programs(status))
+        self.assertNotIn('gcs', status)
+        self.assertEqual([], gcs.namespaced_pids(self.conf.state_dir))
+        self.assertTrue(commands.port_is_free(
+            self.conf.backup_google.address, gcs.PORT))
+
     def test_each_profile_deploys_only_what_it_uses(self):
         own = self.conf.profile
         self.addCleanup(base.cli, 'up', check=True)
@@ -67,6 +77,7 @@ class ProfilesTest(base.LabTestCase):
         users = self._cephx_users()
         self.assertNotIn(rgw_user, users)
         self.assertIn(backup_user, users)
+        self._assert_no_google(status)
 
         status = self._up('swift')
         self.assertIn('radosgw', self._programs(status))
@@ -83,6 +94,7 @@ class ProfilesTest(base.LabTestCase):
         # Least privilege: no S3 user while no S3 driver runs.
         self.assertFalse(self.lab.storage.gateway.user_exists(
             self.conf.rgw.s3_uid))
+        self._assert_no_google(status)
 
         status = self._up(config.ALL)
         self._check_all(status)
@@ -112,3 +124,13 @@ class ProfilesTest(base.LabTestCase):
             status['files']['s3_credentials']).st_mode & 0o777)
         self.assertEqual(0o700, os.stat(
             status['files']['posix_backups']).st_mode & 0o777)
+        # google: the emulator with its buckets, the c-bak in a mount
+        # namespace of its own, a private service account.
+        self.assertEqual('RUNNING', {s['name']: s for s in status[
+            'services']}[gcs.PROGRAM]['state'])
+        self.assertTrue(status['gcs']['answering'])
+        self.assertEqual({b: 'present' for b in config.google_buckets(
+            self.conf)}, status['gcs']['buckets'])
+        self.assertTrue(gcs.namespaced_pids(self.conf.state_dir))
+        self.assertEqual(0o600, os.stat(
+            status['files']['gcs_credentials']).st_mode & 0o777)

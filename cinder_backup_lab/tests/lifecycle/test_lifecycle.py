@@ -20,7 +20,10 @@ import signal
 import time
 import uuid
 
+from cinder_backup_lab import config
+from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.tests.integration import base
 
 MiB = base.MiB
@@ -37,6 +40,30 @@ class LifecycleTest(base.LabTestCase):
         return [s['pid'] for s in status['services']] + \
             [status['supervisord']['pid']]
 
+    def _uses_swift(self):
+        return config.SWIFT in config.backup_drivers(self.conf)
+
+    def _google_namespaced(self):
+        """The google c-bak's processes, each in another mount namespace."""
+        pids = gcs.namespaced_pids(self.conf.state_dir)
+        own = os.readlink('/proc/self/ns/mnt')
+        for pid in pids:
+            self.assertNotEqual(own, os.readlink('/proc/%d/ns/mnt' % pid),
+                                'google c-bak %d shares our mounts' % pid)
+        return pids
+
+    def _assert_no_google_left(self, when):
+        """No google c-bak (nor its namespace) and no emulator."""
+        if config.GOOGLE not in config.backup_drivers(self.conf):
+            return
+        self.assertEqual([], gcs.namespaced_pids(self.conf.state_dir),
+                         'google c-bak processes (and so their mount '
+                         'namespace) left after %s' % when)
+        self.assertTrue(commands.port_is_free(
+            self.conf.backup_google.address, gcs.PORT),
+            'the GCS emulator still holds %s:443 after %s'
+            % (self.conf.backup_google.address, when))
+
     def _write_data(self):
         import rbd
         cluster = self.rados_as(self.conf.ceph.volume_user)
@@ -47,6 +74,8 @@ class LifecycleTest(base.LabTestCase):
         with rbd.Image(ioctx, image) as img:
             img.write(data, 11 * MiB - 4096)
         ioctx.close()
+        if not self._uses_swift():
+            return image, None, base.sha256(data)
         conn = self.swift_connection()
         container = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
         conn.put_container(container)
@@ -60,6 +89,8 @@ class LifecycleTest(base.LabTestCase):
         self.addCleanup(ioctx.close)
         with rbd.Image(ioctx, image, read_only=True) as img:
             rbd_data = img.read(11 * MiB - 4096, 5 * MiB)
+        if not container:
+            return base.sha256(rbd_data), base.sha256(rbd_data)
         _, swift_data = self.swift_connection().get_object(container, 'obj')
         return base.sha256(rbd_data), base.sha256(swift_data)
 
@@ -75,11 +106,16 @@ class LifecycleTest(base.LabTestCase):
 
         pids = self._daemon_pids()
         self.assertGreaterEqual(len(pids), 5)
+        google = config.GOOGLE in config.backup_drivers(self.conf)
+        if google:
+            self.assertTrue(self._google_namespaced(),
+                            'no google c-bak in a namespace of its own')
         rc, out, err = base.cli('down')
         self.assertEqual(0, rc, err)
         for pid in pids:
             self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after down' % pid)
+        self._assert_no_google_left('down')
         rc, _, _ = base.cli('status')
         self.assertEqual(1, rc, 'status must fail while the lab is down')
 
@@ -92,20 +128,26 @@ class LifecycleTest(base.LabTestCase):
         # stale pid files and sockets behind: "up" must cope.
         # First supervisord alone (its daemons are orphaned), then all.
         pids = self._daemon_pids()
+        namespaced = self._google_namespaced() if google else []
         os.kill(pids[-1], signal.SIGKILL)
         self._wait_gone(pids[-1])
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
-        for pid in pids:
+        for pid in pids + namespaced:
             self.assertFalse(processes.pid_alive(pid),
                              'orphan %d was not replaced' % pid)
         pids = self._daemon_pids()
+        # The google c-bak's privsep daemons outlive it in its namespace.
+        namespaced = self._google_namespaced() if google else []
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         for pid in pids:
             self._wait_gone(pid)
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
+        for pid in namespaced:
+            self.assertFalse(processes.pid_alive(pid),
+                             'namespaced orphan %d was left' % pid)
         self.assertEqual((checksum, checksum),
                          self._read_data(image, container))
 
@@ -116,6 +158,7 @@ class LifecycleTest(base.LabTestCase):
         for pid in pids:
             self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after clean' % pid)
+        self._assert_no_google_left('clean')
         self.assertFalse(os.path.exists(self.conf.state_dir))
         rc, out, err = base.cli('clean')
         self.assertEqual(0, rc, err)

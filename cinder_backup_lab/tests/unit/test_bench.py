@@ -76,8 +76,8 @@ class TestVariants(testtools.TestCase):
                          [v.name for v in got['swift']])
 
     def test_all_gives_every_variant_of_each_driver(self):
-        got = bench.select_variants(list(config.DRIVERS), 'all')
-        for driver in config.DRIVERS:
+        got = bench.select_variants(list(bench.VARIANTS), 'all')
+        for driver in bench.VARIANTS:
             self.assertEqual(bench.VARIANTS[driver], got[driver])
 
     def test_unknown_name_is_an_error_naming_the_known_ones(self):
