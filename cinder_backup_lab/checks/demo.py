@@ -15,8 +15,8 @@
 Create a volume of the `ceph` type, write known data into it through
 librbd, back it up into two containers per driver (Ceph pools `backups`
 and `volumebackups`; Swift containers `volumebackups` and `backups`; with
-the profile all also the posix driver's sub-directories and the S3
-driver's buckets),
+the profile all also the posix driver's sub-directories, the S3
+driver's buckets and the glusterfs driver's directories of its volume),
 list the backups, restore each into a new volume and compare checksums,
 delete the backups and look into the backends for leftovers.
 
@@ -343,8 +343,9 @@ class Demo:
                 container, volume_id, backup['id'])
             ok = bool(objects)
             detail = '%d %s in %s' % (
-                len(objects), 'files' if driver == config.POSIX
-                else 'objects', container)
+                len(objects), 'files' if driver in (
+                    config.POSIX, config.GLUSTERFS) else 'objects',
+                container)
         res.add('stored', driver, container, expected(ok),
                 time.monotonic() - t, detail)
 
@@ -354,6 +355,8 @@ class Demo:
             return self.swift_probe()
         if driver == config.S3:
             return probes.s3_for(self.conf)
+        if driver == config.GLUSTERFS:
+            return probes.glusterfs_for(self.conf)
         return probes.posix_for(self.conf)
 
     def _check_backends(self, res, volume_id, made):
@@ -381,7 +384,8 @@ class Demo:
             if row.result == XFAIL:
                 row.detail += ' (%s); %s' % (', '.join(snaps),
                                              BUG_LEFTOVER_SNAPS)
-        for driver in (config.SWIFT, config.POSIX, config.S3):
+        for driver in (config.SWIFT, config.POSIX, config.S3,
+                       config.GLUSTERFS):
             if driver not in drivers:
                 continue
             probe = self.object_probe(driver)

@@ -22,6 +22,7 @@ from cinder_backup_lab import config
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import rgw
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import glusterfs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -64,3 +65,8 @@ def s3_for(conf):
 def posix_for(conf):
     """A PosixProbe of the posix driver's directory."""
     return posix_probe.PosixProbe(config.posix_path(conf))
+
+
+def glusterfs_for(conf):
+    """A GlusterfsProbe of the gluster volume's brick."""
+    return glusterfs_probe.GlusterfsProbe(config.glusterfs_brick(conf))

@@ -144,7 +144,8 @@ def tempest_plugin_options(conf):
         options += [('swift_auth_url', creds.auth_url),
                     ('swift_user', creds.user), ('swift_key', creds.key)]
     # The other drivers as data: driver:AZ:container+container.
-    more = [d for d in (config.POSIX, config.S3) if d in zones]
+    more = [d for d in (config.POSIX, config.S3, config.GLUSTERFS)
+            if d in zones]
     options.append(('backup_drivers', ','.join(
         '%s:%s:%s' % (d, zones[d], '+'.join(config.driver_containers(
             conf, d))) for d in more)))
@@ -155,6 +156,8 @@ def tempest_plugin_options(conf):
         options += [('s3_endpoint_url', creds.endpoint_url),
                     ('s3_access_key', creds.access_key),
                     ('s3_secret_key', creds.secret_key)]
+    if config.GLUSTERFS in zones:
+        options.append(('glusterfs_backup_path', config.glusterfs_brick(conf)))
     return options
 
 

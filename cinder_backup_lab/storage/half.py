@@ -29,6 +29,7 @@ from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class StorageHalf:
         self.supervisor = supervisor_
         self.cluster = ceph.Cluster(conf)
         self.gateway = rgw.Gateway(conf, self.cluster)
+        self.gluster = gluster.Gluster(conf)
 
     @property
     def paths(self):
@@ -61,6 +63,8 @@ class StorageHalf:
         if config.uses_rgw(self.conf):
             progs.append(daemon('radosgw', '-n', 'client.%s' % ceph.RGW_NAME,
                                 startsecs=3))
+        if self.gluster.enabled:
+            progs.append(self.gluster.program())
         return progs
 
     def stray_pids(self):
@@ -116,8 +120,30 @@ class StorageHalf:
                     self.gateway.check_s3_auth()
                 else:
                     note(self.gateway.remove_s3_user(), 's3 user removed')
+        if self.gluster.enabled:
+            with timer.phase('glusterfs'):
+                self.gluster_up(note)
+        elif os.path.isdir(self.gluster.paths.root):
+            # The profile dropped glusterfs: supervisord stopped glusterd,
+            # the brick and the mount are not its children.
+            note(self.gluster.stop_all(), 'glusterfs stopped')
         with timer.phase('health'):
             cluster.wait_pgs_clean()
+
+    def gluster_up(self, note):
+        """The brick host's network, glusterd, the volume started."""
+        g = self.gluster
+        note(g.claim(), 'gluster owner')
+        note(g.write_config() and self.supervisor.stop_program(
+            gluster.PROGRAM), 'glusterd config')
+        note(g.ensure_network(), 'gluster network')
+        # A killed run leaves the c-bak's FUSE mount dead; c-bak would
+        # fail on it instead of mounting again.
+        note(g.unmount(only_dead=True), 'dead gluster mounts removed')
+        note(self.supervisor.start_program(gluster.PROGRAM),
+             'glusterd started')
+        g.wait_glusterd()
+        note(g.ensure_volume(), 'gluster volume')
 
     def export_client_files(self):
         return client_files.export(self.conf, self.cluster.fsid(),
@@ -187,6 +213,9 @@ class StorageHalf:
                                   'error': str(exc)}
         if config.uses_rgw(self.conf):
             result['rgw'] = self.gateway.status()
+        if self.gluster.enabled:
+            result['gluster'] = self.gluster.status(
+                self.supervisor.is_process_running(gluster.PROGRAM))
         return result
 
     def capacity(self):
@@ -250,6 +279,8 @@ class StorageHalf:
             out['s3_credentials'] = rgw.s3_credentials_path(c.state_dir)
         if config.POSIX in drivers:
             out['posix_backups'] = config.posix_path(c)
+        if config.GLUSTERFS in drivers:
+            out['glusterfs_brick'] = config.glusterfs_brick(c)
         return out
 
     @staticmethod
@@ -260,4 +291,6 @@ class StorageHalf:
                 and all(v == 'present' for v in status['pools'].values())
                 and (status.get('rgw') is None
                      or (status['rgw']['swift_auth_v1'] is not False
-                         and status['rgw'].get('s3_auth') is not False)))
+                         and status['rgw'].get('s3_auth') is not False))
+                and status.get('gluster', {}).get('brick_online')
+                is not False)

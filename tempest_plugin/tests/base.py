@@ -26,6 +26,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 
 from tempest_plugin.common import ceph_probe
+from tempest_plugin.common import glusterfs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -36,8 +37,9 @@ CEPH = 'ceph'
 SWIFT = 'swift'
 POSIX = 'posix'
 S3 = 's3'
+GLUSTERFS = 'glusterfs'
 # Drivers [cinder_backup_lab] backup_drivers may list.
-MORE_DRIVERS = (POSIX, S3)
+MORE_DRIVERS = (POSIX, S3, GLUSTERFS)
 
 
 def lab_conf():
@@ -112,12 +114,15 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if conf.swift_backup_enabled:
             cls.swift = cls.swift_probe()
         more = more_drivers()
-        cls.posix = cls.s3 = None
+        cls.posix = cls.s3 = cls.glusterfs = None
         if POSIX in more:
             cls.posix = posix_probe.PosixProbe(conf.posix_backup_path)
         if S3 in more:
             cls.s3 = s3_probe.S3Probe(conf.s3_endpoint_url,
                                       conf.s3_access_key, conf.s3_secret_key)
+        if GLUSTERFS in more:
+            cls.glusterfs = glusterfs_probe.GlusterfsProbe(
+                conf.glusterfs_backup_path)
 
     @classmethod
     def swift_probe(cls):
@@ -167,7 +172,7 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if not drivers:
             raise self.skipException(
                 'no driver in [cinder_backup_lab] backup_drivers (posix, '
-                's3 entries "<driver>:<az>:<container>[+...]")')
+                's3, glusterfs entries "<driver>:<az>:<container>[+...]")')
         return drivers
 
     def known_bug(self, name):
@@ -331,7 +336,8 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if driver == CEPH:
             return self.ceph.backup_artifacts(container, backup['volume_id'],
                                               backup['id'])
-        probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3}[driver]
+        probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3,
+                 GLUSTERFS: self.glusterfs}[driver]
         return probe.backup_objects(container, backup['volume_id'],
                                     backup['id'])
 

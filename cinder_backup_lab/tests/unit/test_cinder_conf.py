@@ -177,7 +177,8 @@ class TestBackupServices(testtools.TestCase):
             [('ceph', 'cbl-backup-ceph', 'nova'),
              ('swift', 'cbl-backup-swift', 'az-swift'),
              ('posix', 'cbl-backup-posix', 'az-posix'),
-             ('s3', 'cbl-backup-s3', 'az-s3')],
+             ('s3', 'cbl-backup-s3', 'az-s3'),
+             ('glusterfs', 'cbl-backup-glusterfs', 'az-glusterfs')],
             cinder_conf.backup_services(self._conf('all')))
 
     def test_backup_drivers_replace_the_profile(self):

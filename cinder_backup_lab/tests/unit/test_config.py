@@ -154,7 +154,8 @@ class DriversTest(testtools.TestCase):
         conf = config.load()
         for profile, drivers in (('ceph', ['ceph']), ('swift', ['swift']),
                                  ('both', ['ceph', 'swift']),
-                                 ('all', ['ceph', 'swift', 'posix', 's3'])):
+                                 ('all', ['ceph', 'swift', 'posix', 's3',
+                                          'glusterfs'])):
             conf.set_override('profile', profile)
             self.assertEqual(drivers, config.backup_drivers(conf))
         conf.set_override('profile', 'ceph')

@@ -14,7 +14,8 @@
 
 The drivers are data ([cinder_backup_lab] backup_drivers: driver, AZ,
 containers); each test runs its scenario for each of them, checked on
-the driver's own backend (posix: its directory; s3: an S3 listing).
+the driver's own backend (posix: its directory; s3: an S3 listing;
+glusterfs: the gluster volume's brick).
 """
 
 from tempest.lib import decorators
