@@ -477,6 +477,17 @@ class Gluster:
             removed.append(path)
         return removed
 
+    def leftovers(self):
+        """What of this lab's gluster exists; [] after clean."""
+        found = ['process %d: %s' % (pid, processes.cmdline(pid)[:80])
+                 for pid in self.stray_pids()]
+        found += ['mount %s' % m for m in self.mounts()]
+        if self._netns_exists():
+            found.append('network namespace %s' % self.g.netns)
+        if self._link_exists(self.g.veth_host):
+            found.append('interface %s' % self.g.veth_host)
+        return found + self.outside_paths()
+
     # -- status ---------------------------------------------------------------
     def client_rss(self):
         """RSS of the FUSE clients of the driver's mounts.

@@ -20,7 +20,9 @@ import signal
 import time
 import uuid
 
+from cinder_backup_lab import config
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.tests.integration import base
 
 MiB = base.MiB
@@ -47,10 +49,16 @@ class LifecycleTest(base.LabTestCase):
         with rbd.Image(ioctx, image) as img:
             img.write(data, 11 * MiB - 4096)
         ioctx.close()
-        conn = self.swift_connection()
         container = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
-        conn.put_container(container)
-        conn.put_object(container, 'obj', data)
+        if config.SWIFT in self.drivers:
+            conn = self.swift_connection()
+            conn.put_container(container)
+            conn.put_object(container, 'obj', data)
+        if config.GLUSTERFS in self.drivers:
+            # Through the c-bak's FUSE mount, into the gluster volume.
+            mount, = gluster.Gluster(self.conf).mounts()
+            with open(os.path.join(mount, container), 'wb') as f:
+                f.write(data)
         return image, container, base.sha256(data)
 
     def _read_data(self, image, container):
@@ -60,8 +68,17 @@ class LifecycleTest(base.LabTestCase):
         self.addCleanup(ioctx.close)
         with rbd.Image(ioctx, image, read_only=True) as img:
             rbd_data = img.read(11 * MiB - 4096, 5 * MiB)
-        _, swift_data = self.swift_connection().get_object(container, 'obj')
-        return base.sha256(rbd_data), base.sha256(swift_data)
+        sums = [base.sha256(rbd_data)]
+        if config.SWIFT in self.drivers:
+            _, swift_data = self.swift_connection().get_object(
+                container, 'obj')
+            sums.append(base.sha256(swift_data))
+        if config.GLUSTERFS in self.drivers:
+            # The c-bak's mount of the volume, made again by each "up".
+            mount, = gluster.Gluster(self.conf).mounts()
+            with open(os.path.join(mount, container), 'rb') as f:
+                sums.append(base.sha256(f.read()))
+        return sums
 
     def _wait_gone(self, pid, timeout=30):
         deadline = time.monotonic() + timeout
@@ -70,10 +87,21 @@ class LifecycleTest(base.LabTestCase):
                             'pid %d did not exit' % pid)
             time.sleep(0.2)
 
-    def test_down_up_and_kill_up_keep_data_then_clean_removes_everything(self):
-        image, container, checksum = self._write_data()
+    def _gluster_pids(self):
+        """The daemonized gluster processes: the brick, the FUSE client."""
+        if config.GLUSTERFS not in self.drivers:
+            return []
+        pids = gluster.Gluster(self.conf).stray_pids()
+        self.assertGreaterEqual(len(pids), 3, 'glusterd, brick, FUSE client')
+        return pids
 
-        pids = self._daemon_pids()
+    def test_down_up_and_kill_up_keep_data_then_clean_removes_everything(self):
+        self.drivers = config.backup_drivers(self.conf)
+        image, container, checksum = self._write_data()
+        checksums = [checksum] * (1 + len({config.SWIFT, config.GLUSTERFS}
+                                          & set(self.drivers)))
+
+        pids = self._daemon_pids() + self._gluster_pids()
         self.assertGreaterEqual(len(pids), 5)
         rc, out, err = base.cli('down')
         self.assertEqual(0, rc, err)
@@ -82,11 +110,11 @@ class LifecycleTest(base.LabTestCase):
                              'pid %d still runs after down' % pid)
         rc, _, _ = base.cli('status')
         self.assertEqual(1, rc, 'status must fail while the lab is down')
+        self.assertEqual([], gluster.Gluster(self.conf).mounts())
 
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
-        self.assertEqual((checksum, checksum),
-                         self._read_data(image, container))
+        self.assertEqual(checksums, self._read_data(image, container))
 
         # A machine that stopped hard (as between a session and CI) leaves
         # stale pid files and sockets behind: "up" must cope.
@@ -99,20 +127,23 @@ class LifecycleTest(base.LabTestCase):
         for pid in pids:
             self.assertFalse(processes.pid_alive(pid),
                              'orphan %d was not replaced' % pid)
-        pids = self._daemon_pids()
+        # The brick and the FUSE client too: the mount is left dead.
+        pids = sorted(set(self._daemon_pids() + self._gluster_pids()))
         for pid in pids:
             os.kill(pid, signal.SIGKILL)
         for pid in pids:
             self._wait_gone(pid)
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
-        self.assertEqual((checksum, checksum),
-                         self._read_data(image, container))
+        self.assertEqual(checksums, self._read_data(image, container))
 
-        pids = self._daemon_pids()
+        pids = self._daemon_pids() + self._gluster_pids()
         rc, out, err = base.cli('clean')
         self.assertEqual(0, rc, err)
         self.assertIn('lab removed', out)
+        if config.GLUSTERFS in self.drivers:
+            # Processes, mounts, netns, veth, gluster's files elsewhere.
+            self.assertEqual([], gluster.Gluster(self.conf).leftovers())
         for pid in pids:
             self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after clean' % pid)
