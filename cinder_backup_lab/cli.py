@@ -63,7 +63,7 @@ def print_status(status):
     print('supervisord: %s' % ('running (pid %s)' % sup['pid']
                                if sup['running'] else 'not running'))
     print('')
-    fmt = '%-20s %-9s %8s %10s  %-9s %s'
+    fmt = '%-23s %-9s %8s %10s  %-12s %s'
     print(fmt % ('service', 'state', 'pid', 'rss', 'az', 'driver'))
     for svc in status['services']:
         print(fmt % (
@@ -73,7 +73,8 @@ def print_status(status):
     print(fmt % ('total', '', '', processes.human_bytes(
         status['rss_total_bytes']), '', ''))
     print('(rss includes child processes: gunicorn workers, privsep '
-          'daemons)')
+          'daemons; glusterd its brick, the glusterfs c-bak its FUSE '
+          'client)')
     ceph = status['ceph']
     print('')
     if ceph:
@@ -122,6 +123,13 @@ def print_status(status):
             print('s3:          keys %s  user %s  endpoint %s' % (
                 'ok' if rgw['s3_auth'] else 'FAILING', rgw['s3_user'],
                 rgw['endpoint']))
+    gl = status.get('gluster')
+    if gl:
+        print('glusterfs:   volume %s (share %s, netns %s) brick %s  '
+              'mounts: %s' % (
+                  gl['volume'], gl['share'], gl['netns'],
+                  {True: 'online', False: 'OFFLINE', None: 'stopped'}[
+                      gl['brick_online']], ', '.join(gl['mounts']) or 'none'))
     gcs_ = status.get('gcs')
     if gcs_ is not None:
         print('gcs:         %s (%s)  buckets %s' % (

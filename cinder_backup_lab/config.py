@@ -35,9 +35,10 @@ CEPH = 'ceph'
 SWIFT = 'swift'
 POSIX = 'posix'
 S3 = 's3'
+GLUSTERFS = 'glusterfs'
 GOOGLE = 'google'
 # In the order the lab lists and deploys them.
-DRIVERS = (CEPH, SWIFT, POSIX, S3, GOOGLE)
+DRIVERS = (CEPH, SWIFT, POSIX, S3, GLUSTERFS, GOOGLE)
 ALL = 'all'
 PROFILES = (CEPH, SWIFT, 'both', ALL)
 PROFILE_DRIVERS = {CEPH: (CEPH,), SWIFT: (SWIFT,), 'both': (CEPH, SWIFT),
@@ -48,7 +49,6 @@ NOT_DEPLOYED = {
     'nfs': 'the lab deploys no NFS server or client',
     'tsm': 'the TSM backup driver was removed from Cinder in 18.0.0 '
            '(Wallaby); IBM\'s TSM client is not packaged either',
-    'glusterfs': 'not deployed by this lab yet (see the README)',
 }
 
 
@@ -93,10 +93,31 @@ def google_buckets(conf):
     return list(conf.backup_google.buckets)
 
 
+def glusterfs_dir(conf):
+    """Where the lab keeps gluster's server and the driver's mounts."""
+    return os.path.join(conf.state_dir, 'gluster')
+
+
+def glusterfs_mount_base(conf):
+    """glusterfs_backup_mount_point: the driver mounts the share below."""
+    return os.path.join(glusterfs_dir(conf), 'mnt')
+
+
+def glusterfs_brick(conf):
+    """The volume's one brick: what the volume holds, on this disk."""
+    return os.path.join(glusterfs_dir(conf), 'brick')
+
+
+def glusterfs_containers(conf):
+    """Directories of the gluster volume used as containers."""
+    return list(conf.backup_glusterfs.containers)
+
+
 def driver_containers(conf, driver):
     """The containers the lab uses with a (non-Ceph) driver."""
     return {SWIFT: swift_containers, POSIX: posix_containers,
-            S3: s3_buckets, GOOGLE: google_buckets}[driver](conf)
+            S3: s3_buckets, GLUSTERFS: glusterfs_containers,
+            GOOGLE: google_buckets}[driver](conf)
 
 
 def uses_rgw(conf):
@@ -150,12 +171,12 @@ default_opts = [
                     '(RBD) driver, the Swift driver pointed at RGW, both '
                     'side by side in two availability zones, or all: every '
                     'driver this lab can run (ceph, swift, posix, s3, '
-                    'google), each '
+                    'glusterfs, google), each '
                     'in its own availability zone.'),
     cfg.ListOpt('backup_drivers', default=[],
                 help='The backup drivers to deploy, instead of the '
-                     'profile\'s: any of ceph, swift, posix, s3, google. '
-                     'Empty: the '
+                     'profile\'s: any of ceph, swift, posix, s3, '
+                     'glusterfs, google. Empty: the '
                      'profile decides. nfs and tsm are refused with the '
                      'reason (no NFS in this kernel; TSM removed from '
                      'Cinder in 18.0.0).'),
@@ -373,6 +394,10 @@ cinder_opts = [
     cfg.StrOpt('s3_az', default='az-s3',
                help='Availability zone of the S3-driver cinder-backup '
                     '(profile all, or s3 in backup_drivers).'),
+    cfg.StrOpt('glusterfs_az', default='az-glusterfs',
+               help='Availability zone of the glusterfs-driver '
+                    'cinder-backup (profile all, or glusterfs in '
+                    'backup_drivers).'),
     cfg.StrOpt('google_az', default='az-google',
                help='Availability zone of the google (GCS) driver '
                     'cinder-backup (profile all, or google in '
@@ -519,6 +544,44 @@ backup_google_opts = [
                help='backup_gcs_block_size in bytes.'),
 ]
 
+
+backup_glusterfs_opts = [
+    cfg.StrOpt('host', default='cbl-backup-glusterfs',
+               help='"host" of the glusterfs-driver cinder-backup.'),
+    cfg.StrOpt('volume', default='cbl-backups',
+               help='The gluster volume the driver mounts '
+                    '(glusterfs_backup_share = <server_address>:<volume>); '
+                    'one brick under <state_dir>/gluster/brick.'),
+    cfg.ListOpt('containers', default=['volumebackups', 'backups'],
+                help='Directories of the gluster volume used as backup '
+                     'containers; the first is backup_container (the '
+                     'default).'),
+    cfg.StrOpt('netns', default='cbl-gluster',
+               help='Network namespace of the lab\'s own that holds the '
+                    'brick host (glusterd and its brick): gluster refuses '
+                    'a volume on a loopback address.'),
+    cfg.StrOpt('veth_host', default='cblgl0',
+               help='Name of the veth end on the host side (at most 15 '
+                    'characters); must not name an existing interface that '
+                    'is not the lab\'s.'),
+    cfg.StrOpt('veth_server', default='cblgl1',
+               help='Name of the veth end inside netns.'),
+    cfg.StrOpt('host_address', default='10.252.77.1',
+               help='Private IPv4 address of the host end of the veth '
+                    'pair (the c-bak mounts the volume from it).'),
+    cfg.StrOpt('server_address', default='10.252.77.2',
+               help='Private IPv4 address of the brick host inside netns, '
+                    'in the same subnet as host_address.'),
+    cfg.IntOpt('prefix_length', default=30, min=24, max=30,
+               help='Prefix length of the veth pair\'s subnet; the subnet '
+                    'must not overlap any network of the machine.'),
+    cfg.IntOpt('file_size', default=52428800, min=1,
+               help='backup_file_size of the glusterfs c-bak in bytes; a '
+                    'multiple of sha_block_size.'),
+    cfg.IntOpt('sha_block_size', default=32768, min=1,
+               help='backup_sha_block_size_bytes of the glusterfs c-bak.'),
+]
+
 rgw_keystone_opts = [
     cfg.StrOpt('url', default='',
                help='Keystone URL RGW validates tokens with in per_user '
@@ -544,6 +607,7 @@ GROUPS = (('database', database_opts), ('messaging', messaging_opts),
           ('backup_swift', backup_swift_opts),
           ('backup_posix', backup_posix_opts),
           ('backup_s3', backup_s3_opts),
+          ('backup_glusterfs', backup_glusterfs_opts),
           ('backup_google', backup_google_opts),
           ('rgw_keystone', rgw_keystone_opts))
 
@@ -815,6 +879,8 @@ def validate_openstack(conf):
     for group, size, block in (('backup_posix', 'file_size',
                                 'sha_block_size'),
                                ('backup_s3', 'object_size', 'block_size'),
+                               ('backup_glusterfs', 'file_size',
+                                'sha_block_size'),
                                ('backup_google', 'object_size',
                                 'block_size')):
         g = conf[group]
@@ -826,7 +892,7 @@ def validate_openstack(conf):
     c = conf.cinder
     zones = {'default_az': c.default_az, 'swift_az': c.swift_az,
              'posix_az': c.posix_az, 's3_az': c.s3_az,
-             'google_az': c.google_az}
+             'glusterfs_az': c.glusterfs_az, 'google_az': c.google_az}
     for opt, value in zones.items():
         if not _AZ_NAME.match(value or ''):
             errors.append('[cinder] %s %r: use letters, digits, ".", "_" '
@@ -840,6 +906,7 @@ def validate_openstack(conf):
              '[backup_swift] host': conf.backup_swift.host,
              '[backup_posix] host': conf.backup_posix.host,
              '[backup_s3] host': conf.backup_s3.host,
+             '[backup_glusterfs] host': conf.backup_glusterfs.host,
              '[backup_google] host': conf.backup_google.host}
     for name, value in hosts.items():
         if not _HOST_NAME.match(value or ''):
@@ -853,6 +920,10 @@ def validate_openstack(conf):
                       '"_" or "-"' % sw.container)
     errors += _container_problems('[backup_posix] containers',
                                   conf.backup_posix.containers, _RGW_NAME)
+    errors += _container_problems('[backup_glusterfs] containers',
+                                  conf.backup_glusterfs.containers,
+                                  _RGW_NAME)
+    errors += validate_glusterfs(conf.backup_glusterfs)
     errors += _container_problems('[backup_s3] buckets',
                                   conf.backup_s3.buckets, _S3_BUCKET)
     shared = sorted(set(conf.backup_s3.buckets) & set(swift_containers(conf)))
@@ -914,6 +985,87 @@ def google_problems(conf):
                       'and the GCS emulator takes port 443 on it: give the '
                       'lab a loopback address of its own, e.g. 127.0.43.1'
                       % g.address)
+    return errors
+
+
+# Linux interface names: at most 15 characters (IFNAMSIZ), no "/" or
+# blanks; a network namespace name becomes a file in /run/netns.
+_IFNAME = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,14}$')
+_NETNS = re.compile(r'^[A-Za-z][A-Za-z0-9_.-]{0,63}$')
+_GLUSTER_VOLUME = re.compile(r'^[A-Za-z][A-Za-z0-9_-]{0,63}$')
+
+
+def glusterfs_subnet(g):
+    """The veth pair's IPv4 network; ValueError if the values make none."""
+    return ipaddress.ip_interface('%s/%d' % (g.host_address,
+                                             g.prefix_length)).network
+
+
+def validate_glusterfs(g):
+    """Checks of [backup_glusterfs] (pure); a list of messages.
+
+    The brick host lives behind a veth pair of the lab's own: private
+    addresses of one small subnet, interface names the lab may create.
+    The machine's own networks are checked when the pair is made
+    (storage.gluster.network_problems).
+    """
+    errors = []
+    if not _GLUSTER_VOLUME.match(g.volume or ''):
+        errors.append('[backup_glusterfs] volume %r: use letters, digits, '
+                      '"_" or "-", starting with a letter' % g.volume)
+    if not _NETNS.match(g.netns or ''):
+        errors.append('[backup_glusterfs] netns %r: use letters, digits, '
+                      '".", "_" or "-", starting with a letter' % g.netns)
+    for opt in ('veth_host', 'veth_server'):
+        name = getattr(g, opt) or ''
+        if not _IFNAME.match(name):
+            errors.append('[backup_glusterfs] %s %r is not a usable '
+                          'interface name (a letter, then up to 14 letters, '
+                          'digits, ".", "_" or "-")' % (opt, name))
+        elif name in ('lo', 'eth0') or name.startswith(('eth', 'en', 'wl')):
+            errors.append('[backup_glusterfs] %s %r looks like a real '
+                          'interface of the machine; the lab only makes '
+                          'its own veth pair' % (opt, name))
+    if g.veth_host == g.veth_server:
+        errors.append('[backup_glusterfs] veth_host and veth_server must '
+                      'differ')
+    addresses = []
+    for opt in ('host_address', 'server_address'):
+        value = getattr(g, opt) or ''
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            errors.append('[backup_glusterfs] %s %r is not an IP address'
+                          % (opt, value))
+            continue
+        if address.version != 4:
+            errors.append('[backup_glusterfs] %s %s is not IPv4'
+                          % (opt, value))
+        elif address.is_loopback:
+            errors.append('[backup_glusterfs] %s %s is a loopback address: '
+                          'gluster refuses a brick on loopback' % (opt, value))
+        elif (not address.is_private or address.is_link_local
+              or address.is_multicast or address.is_unspecified
+              or address.is_reserved):
+            errors.append('[backup_glusterfs] %s %s is not a private '
+                          'address (use one of 10.0.0.0/8, 172.16.0.0/12, '
+                          '192.168.0.0/16)' % (opt, value))
+        else:
+            addresses.append(address)
+    if len(addresses) == 2:
+        net = glusterfs_subnet(g)
+        if addresses[0] == addresses[1]:
+            errors.append('[backup_glusterfs] host_address and '
+                          'server_address are both %s' % addresses[0])
+        elif addresses[1] not in net:
+            errors.append('[backup_glusterfs] server_address %s is not in '
+                          '%s, the subnet of host_address/prefix_length'
+                          % (addresses[1], net))
+        else:
+            for address in addresses:
+                if address in (net.network_address, net.broadcast_address):
+                    errors.append('[backup_glusterfs] %s is the network or '
+                                  'broadcast address of %s' % (address, net))
     return errors
 
 

@@ -50,7 +50,8 @@ BackupLabGroup = [
     cfg.ListOpt('backup_drivers', default=[],
                 help='More backup drivers, as data: entries '
                      '"<driver>:<availability zone>:<container>[+<container>'
-                     '...]" with driver posix, s3 or google, e.g. '
+                     '...]" with driver posix, s3, glusterfs or google, '
+                     'e.g. '
                      '"posix:az-posix:volumebackups+backups". The first '
                      'container is the driver\'s default one. Every '
                      'scenario of the generic driver tests runs for each '
@@ -144,6 +145,12 @@ BackupLabGroup += [
                help='S3 access key of the user owning the S3 buckets.'),
     cfg.StrOpt('s3_secret_key', default=None, secret=True,
                help='S3 secret key of the user owning the S3 buckets.'),
+    # How to see the glusterfs driver's volume.
+    cfg.StrOpt('glusterfs_backup_path', default=None,
+               help='A directory showing the files of the glusterfs '
+                    'driver\'s volume (the brick of a one-brick volume, or '
+                    'a mount of the volume): the tests look for backup '
+                    'files in <path>/<container>.'),
 ]
 
 BackupLabGroup += [

@@ -13,9 +13,9 @@
 """Find what tests left behind: in Cinder and below it, in the backends.
 
 Compares what the backends hold with what Cinder knows: an RBD image,
-snapshot, Swift, S3 or GCS object or posix file that belongs to a volume or
-backup Cinder no longer has is a leftover, and so is any volume or
-backup a test made: a Tempest run's (the "tempest-" prefix of
+snapshot, Swift, S3 or GCS object or posix or gluster file that belongs to
+a volume or backup Cinder no longer has is a leftover, and so is any
+volume or backup a test made: a Tempest run's (the "tempest-" prefix of
 data_utils.rand_name) or the lab's own demo and tests' ("cbl-").
 """
 
@@ -68,7 +68,7 @@ def made_by_tests(kind, items):
 
 def orphan_objects(container, names, backup_ids, kind='swift'):
     """Leftovers among the object (or file) names of one container."""
-    pattern, sep = ((_POSIX_FILE, '_') if kind == 'posix'
+    pattern, sep = ((_POSIX_FILE, '_') if kind in ('posix', 'glusterfs')
                     else (_SWIFT_OBJECT, '/'))
     found = set()
     for name in names:
@@ -134,4 +134,9 @@ def find(conf, admin_api):
         for container in posix.containers():
             found += orphan_objects(container, posix.files(container),
                                     backup_ids, kind='posix')
+    if config.GLUSTERFS in drivers:
+        volume = probes.glusterfs_for(conf)
+        for container in volume.containers():
+            found += orphan_objects(container, volume.files(container),
+                                    backup_ids, kind='glusterfs')
     return found

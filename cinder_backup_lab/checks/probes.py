@@ -24,6 +24,7 @@ from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import rgw
 from tempest_plugin.common import ceph_probe
 from tempest_plugin.common import gcs_probe
+from tempest_plugin.common import glusterfs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -73,3 +74,8 @@ def gcs_for(conf):
     return gcs_probe.GcsProbe(gcs.endpoint(conf),
                               gcs.Paths(conf.state_dir).ca_cert,
                               conf.backup_google.project_id)
+
+
+def glusterfs_for(conf):
+    """A GlusterfsProbe of the gluster volume's brick."""
+    return glusterfs_probe.GlusterfsProbe(config.glusterfs_brick(conf))

@@ -60,7 +60,7 @@ def cinder_conf_changes(conf, driver=None, availability_zone=None,
                 'set [cinder] %s = %s' % (
                     availability_zone, zones[driver], driver,
                     next(o for o in ('default_az', 'swift_az', 'posix_az',
-                                     's3_az')
+                                     's3_az', 'glusterfs_az')
                          if getattr(conf.cinder, o) == zones[driver]),
                     availability_zone))
         if driver == config.CEPH:

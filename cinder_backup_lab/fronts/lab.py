@@ -38,6 +38,7 @@ from cinder_backup_lab.openstack import half as openstack_half
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.storage import gcs
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.storage import half as storage_half
 
 LOG = logging.getLogger(__name__)
@@ -72,9 +73,10 @@ class Lab:
     def packages(self):
         if not self.conf.ceph.deploy:
             return packages.CEPH_CLIENT_PACKAGES
+        extra = gluster.PACKAGES if self.storage.gluster.enabled else []
         if not self.conf.deploy_openstack:
-            return packages.CEPH_PACKAGES
-        return packages.CEPH_PACKAGES + openstack_half.PACKAGES
+            return packages.CEPH_PACKAGES + extra
+        return packages.CEPH_PACKAGES + openstack_half.PACKAGES + extra
 
     # -- checks before anything is touched ----------------------------------
     def _created_record(self):
@@ -126,9 +128,11 @@ class Lab:
                                 'port in the lab config'
                                 % (port, self.conf.bind_host, name))
 
+        problems += self.storage.gluster.preflight_problems()
         problems += gcs.preflight_problems(
             self.conf, running.get(gcs.PROGRAM, {}).get('statename')
             == 'RUNNING')
+
         osd_dir = self.storage.paths.data_dir('osd', ceph.OSD_ID)
         if not os.path.exists(os.path.join(osd_dir, '.lab-mkfs-done')):
             need = (self.conf.ceph.osd_size_gb + 2) * 1024 ** 3
@@ -229,6 +233,10 @@ class Lab:
             return False
         if self.conf.deploy_openstack:
             self.openstack.stop()
+        # The c-bak's FUSE mount and the brick are daemons of their own,
+        # not supervisord's children.
+        self.storage.gluster.unmount()
+        self.storage.gluster.stop_bricks()
         for prog in reversed(self.programs()):
             self.supervisor.stop_program(prog.name)
         self.supervisor.shutdown()
@@ -248,6 +256,10 @@ class Lab:
         pids.update(self.storage.stray_pids())
         if self.conf.deploy_openstack:
             pids.update(self.openstack.stray_pids())
+        # Unmounting ends a FUSE client; killing it would leave the mount
+        # dead ("Transport endpoint is not connected").
+        self.storage.gluster.unmount()
+        pids.update(self.storage.gluster.stray_pids())
         return processes.stop_pids(pids)
 
     def clean(self):
@@ -255,6 +267,13 @@ class Lab:
         self.down()
         self.kill_strays()
         removed = self.outside_files.remove()
+        removed = bool(self.storage.gluster.clean()) or removed
+        left = self.storage.gluster.mounts()
+        if left:
+            # rmtree would walk into the gluster volume.
+            raise errors.LabError('cannot remove %s: still mounted: %s; '
+                                  'unmount them (umount -l) and run clean '
+                                  'again' % (self.state_dir, ', '.join(left)))
         if os.path.isdir(self.state_dir):
             shutil.rmtree(self.state_dir)
             return True
@@ -278,6 +297,10 @@ class Lab:
             pid = info.get('pid') or None
             # Children included: gunicorn workers, privsep daemons.
             rss = processes.tree_rss(pid) if pid else None
+            if pid:
+                # Daemonized gluster processes: the c-bak's FUSE client,
+                # glusterd's brick.
+                rss += self.storage.gluster.extra_rss(prog.name)
             total_rss += rss or 0
             az, driver = roles.get(prog.name, (None, None))
             result['services'].append({

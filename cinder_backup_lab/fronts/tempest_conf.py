@@ -145,7 +145,8 @@ def tempest_plugin_options(conf):
         options += [('swift_auth_url', creds.auth_url),
                     ('swift_user', creds.user), ('swift_key', creds.key)]
     # The other drivers as data: driver:AZ:container+container.
-    more = [d for d in (config.POSIX, config.S3, config.GOOGLE)
+    more = [d for d in (config.POSIX, config.S3, config.GLUSTERFS,
+                        config.GOOGLE)
             if d in zones]
     options.append(('backup_drivers', ','.join(
         '%s:%s:%s' % (d, zones[d], '+'.join(config.driver_containers(
@@ -157,6 +158,8 @@ def tempest_plugin_options(conf):
         options += [('s3_endpoint_url', creds.endpoint_url),
                     ('s3_access_key', creds.access_key),
                     ('s3_secret_key', creds.secret_key)]
+    if config.GLUSTERFS in zones:
+        options.append(('glusterfs_backup_path', config.glusterfs_brick(conf)))
     if config.GOOGLE in zones:
         options += [('gcs_endpoint_url', gcs.endpoint(conf)),
                     ('gcs_ca_file', gcs.Paths(conf.state_dir).ca_cert),

@@ -14,8 +14,9 @@
 
 One common cinder.conf (API, scheduler, volume with the RBD backend) and
 the backup options of each cinder-backup: the Ceph driver in the default
-AZ, the Swift and S3 drivers pointed at RGW and the posix driver on a
-directory, each in an AZ of its own with its own "host".
+AZ, the Swift and S3 drivers pointed at RGW, the posix driver on a
+directory and the glusterfs driver on the lab's gluster volume, each in
+an AZ of its own with its own "host".
 backup_options() is the one place those options are made: the lab's own
 c-bak files and "configure-cinder" (DevStack) both use it.
 """
@@ -32,12 +33,14 @@ CEPH = config.CEPH
 SWIFT = config.SWIFT
 POSIX = config.POSIX
 S3 = config.S3
+GLUSTERFS = config.GLUSTERFS
 GOOGLE = config.GOOGLE
 BACKUP_DRIVERS = {
     CEPH: 'cinder.backup.drivers.ceph.CephBackupDriver',
     SWIFT: 'cinder.backup.drivers.swift.SwiftBackupDriver',
     POSIX: 'cinder.backup.drivers.posix.PosixBackupDriver',
     S3: 'cinder.backup.drivers.s3.S3BackupDriver',
+    GLUSTERFS: 'cinder.backup.drivers.glusterfs.GlusterfsBackupDriver',
     GOOGLE: 'cinder.backup.drivers.gcs.GoogleBackupDriver',
 }
 RBD_DRIVER = 'cinder.volume.drivers.rbd.RBDDriver'
@@ -138,6 +141,15 @@ class GoogleBackupSettings:
     bucket: str             # the default bucket
     object_size: int
     block_size: int
+
+
+@dataclasses.dataclass
+class GlusterfsBackupSettings:
+    share: str              # <server address>:<volume>
+    mount_point_base: str   # the driver mounts the share below it
+    container: str          # backup_container: the default directory
+    file_size: int
+    sha_block_size: int
 
 
 def _bool(value):
@@ -328,6 +340,33 @@ def google_backup_settings(conf):
         object_size=g.object_size, block_size=g.block_size)
 
 
+def glusterfs_backup_options(s):
+    """[DEFAULT] options of the glusterfs backup driver.
+
+    The driver mounts the share (FUSE, through os-brick's privsep) below
+    the mount point base and then works as the posix driver on it.
+    """
+    _check_multiple('backup_file_size', s.file_size,
+                    'backup_sha_block_size_bytes', s.sha_block_size)
+    return [
+        ('backup_driver', BACKUP_DRIVERS[GLUSTERFS]),
+        ('glusterfs_backup_share', s.share),
+        ('glusterfs_backup_mount_point', s.mount_point_base),
+        ('backup_container', s.container),
+        ('backup_file_size', str(s.file_size)),
+        ('backup_sha_block_size_bytes', str(s.sha_block_size)),
+    ]
+
+
+def glusterfs_backup_settings(conf):
+    g = conf.backup_glusterfs
+    return GlusterfsBackupSettings(
+        share='%s:%s' % (g.server_address, g.volume),
+        mount_point_base=config.glusterfs_mount_base(conf),
+        container=config.glusterfs_containers(conf)[0],
+        file_size=g.file_size, sha_block_size=g.sha_block_size)
+
+
 def posix_backup_settings(conf):
     p = conf.backup_posix
     return PosixBackupSettings(
@@ -393,6 +432,8 @@ def backup_options(conf, driver, ceph_conf):
         opts = posix_backup_options(posix_backup_settings(conf))
     elif driver == S3:
         opts = s3_backup_options(s3_backup_settings(conf))
+    elif driver == GLUSTERFS:
+        opts = glusterfs_backup_options(glusterfs_backup_settings(conf))
     elif driver == GOOGLE:
         opts = google_backup_options(google_backup_settings(conf))
     else:
@@ -420,11 +461,12 @@ def backup_services(conf):
     drivers = config.backup_drivers(conf)
     hosts = {CEPH: conf.backup_ceph.host, SWIFT: conf.backup_swift.host,
              POSIX: conf.backup_posix.host, S3: conf.backup_s3.host,
+             GLUSTERFS: conf.backup_glusterfs.host,
              GOOGLE: conf.backup_google.host}
     # Alone, a c-bak serves the default AZ like any cloud's; side by side
     # the Ceph one keeps the default AZ and each other has one of its own.
     zones = {CEPH: c.default_az, SWIFT: c.swift_az, POSIX: c.posix_az,
-             S3: c.s3_az, GOOGLE: c.google_az}
+             S3: c.s3_az, GLUSTERFS: c.glusterfs_az, GOOGLE: c.google_az}
     if len(drivers) == 1:
         zones = {d: c.default_az for d in drivers}
     elif CEPH not in drivers:
@@ -438,7 +480,7 @@ def all_backup_hosts(conf):
     """The "host" of every c-bak the lab may run, deployed or not."""
     return {conf.backup_ceph.host, conf.backup_swift.host,
             conf.backup_posix.host, conf.backup_s3.host,
-            conf.backup_google.host}
+            conf.backup_glusterfs.host, conf.backup_google.host}
 
 
 def api_url(conf):

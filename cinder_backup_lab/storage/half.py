@@ -31,6 +31,7 @@ from cinder_backup_lab.host import venv
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.storage import gcs
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class StorageHalf:
         self.supervisor = supervisor_
         self.cluster = ceph.Cluster(conf)
         self.gateway = rgw.Gateway(conf, self.cluster)
+        self.gluster = gluster.Gluster(conf)
 
     @property
     def paths(self):
@@ -63,6 +65,8 @@ class StorageHalf:
         if config.uses_rgw(self.conf):
             progs.append(daemon('radosgw', '-n', 'client.%s' % ceph.RGW_NAME,
                                 startsecs=3))
+        if self.gluster.enabled:
+            progs.append(self.gluster.program())
         if gcs.deployed(self.conf):
             progs.append(gcs.program(self.conf))
         return progs
@@ -125,11 +129,33 @@ class StorageHalf:
                     self.gateway.check_s3_auth()
                 else:
                     note(self.gateway.remove_s3_user(), 's3 user removed')
+        if self.gluster.enabled:
+            with timer.phase('glusterfs'):
+                self.gluster_up(note)
+        elif os.path.isdir(self.gluster.paths.root):
+            # The profile dropped glusterfs: supervisord stopped glusterd,
+            # the brick and the mount are not its children.
+            note(self.gluster.stop_all(), 'glusterfs stopped')
         if gcs.deployed(self.conf):
             with timer.phase('gcs'):
                 self.gcs_up(note)
         with timer.phase('health'):
             cluster.wait_pgs_clean()
+
+    def gluster_up(self, note):
+        """The brick host's network, glusterd, the volume started."""
+        g = self.gluster
+        note(g.claim(), 'gluster owner')
+        note(g.write_config() and self.supervisor.stop_program(
+            gluster.PROGRAM), 'glusterd config')
+        note(g.ensure_network(), 'gluster network')
+        # A killed run leaves the c-bak's FUSE mount dead; c-bak would
+        # fail on it instead of mounting again.
+        note(g.unmount(only_dead=True), 'dead gluster mounts removed')
+        note(self.supervisor.start_program(gluster.PROGRAM),
+             'glusterd started')
+        g.wait_glusterd()
+        note(g.ensure_volume(), 'gluster volume')
 
     def gcs_up(self, note):
         """The google driver's emulator, its files and buckets."""
@@ -218,6 +244,9 @@ class StorageHalf:
             result['rgw'] = self.gateway.status()
         if gcs.deployed(self.conf):
             result['gcs'] = gcs.status(self.conf)
+        if self.gluster.enabled:
+            result['gluster'] = self.gluster.status(
+                self.supervisor.is_process_running(gluster.PROGRAM))
         return result
 
     def capacity(self):
@@ -281,6 +310,8 @@ class StorageHalf:
             out['s3_credentials'] = rgw.s3_credentials_path(c.state_dir)
         if config.POSIX in drivers:
             out['posix_backups'] = config.posix_path(c)
+        if config.GLUSTERFS in drivers:
+            out['glusterfs_brick'] = config.glusterfs_brick(c)
         if config.GOOGLE in drivers:
             out['gcs_credentials'] = gcs.Paths(c.state_dir).credentials
             out['gcs_ca'] = gcs.Paths(c.state_dir).ca_cert
@@ -298,4 +329,6 @@ class StorageHalf:
                 and (status.get('gcs') is None
                      or (status['gcs']['answering']
                          and all(v == 'present' for v in
-                                 status['gcs']['buckets'].values()))))
+                                 status['gcs']['buckets'].values())))
+                and status.get('gluster', {}).get('brick_online')
+                is not False)

@@ -27,6 +27,7 @@ from tempest.lib import exceptions as lib_exc
 
 from tempest_plugin.common import ceph_probe
 from tempest_plugin.common import gcs_probe
+from tempest_plugin.common import glusterfs_probe
 from tempest_plugin.common import posix_probe
 from tempest_plugin.common import s3_probe
 from tempest_plugin.common import swift_probe
@@ -37,9 +38,10 @@ CEPH = 'ceph'
 SWIFT = 'swift'
 POSIX = 'posix'
 S3 = 's3'
+GLUSTERFS = 'glusterfs'
 GOOGLE = 'google'
 # Drivers [cinder_backup_lab] backup_drivers may list.
-MORE_DRIVERS = (POSIX, S3, GOOGLE)
+MORE_DRIVERS = (POSIX, S3, GLUSTERFS, GOOGLE)
 
 
 def lab_conf():
@@ -114,12 +116,15 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if conf.swift_backup_enabled:
             cls.swift = cls.swift_probe()
         more = more_drivers()
-        cls.posix = cls.s3 = cls.gcs = None
+        cls.posix = cls.s3 = cls.glusterfs = cls.gcs = None
         if POSIX in more:
             cls.posix = posix_probe.PosixProbe(conf.posix_backup_path)
         if S3 in more:
             cls.s3 = s3_probe.S3Probe(conf.s3_endpoint_url,
                                       conf.s3_access_key, conf.s3_secret_key)
+        if GLUSTERFS in more:
+            cls.glusterfs = glusterfs_probe.GlusterfsProbe(
+                conf.glusterfs_backup_path)
         if GOOGLE in more:
             cls.gcs = gcs_probe.GcsProbe(conf.gcs_endpoint_url,
                                          conf.gcs_ca_file,
@@ -173,7 +178,8 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
         if not drivers:
             raise self.skipException(
                 'no driver in [cinder_backup_lab] backup_drivers (posix, '
-                's3, google entries "<driver>:<az>:<container>[+...]")')
+                's3, glusterfs, google entries '
+                '"<driver>:<az>:<container>[+...]")')
         return drivers
 
     def known_bug(self, name):
@@ -338,7 +344,7 @@ class BaseCinderBackupLabTest(volume_base.BaseVolumeTest):
             return self.ceph.backup_artifacts(container, backup['volume_id'],
                                               backup['id'])
         probe = {SWIFT: self.swift, POSIX: self.posix, S3: self.s3,
-                 GOOGLE: self.gcs}[driver]
+                 GLUSTERFS: self.glusterfs, GOOGLE: self.gcs}[driver]
         return probe.backup_objects(container, backup['volume_id'],
                                     backup['id'])
 

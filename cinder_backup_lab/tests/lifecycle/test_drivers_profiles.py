@@ -28,6 +28,7 @@ from cinder_backup_lab import config
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import gcs
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.tests.integration import base
 
 
@@ -78,6 +79,11 @@ class ProfilesTest(base.LabTestCase):
         self.assertNotIn(rgw_user, users)
         self.assertIn(backup_user, users)
         self._assert_no_google(status)
+        # glusterd, its brick and the c-bak's FUSE mount went with the
+        # glusterfs driver (the brick and mount are not supervisord's).
+        self.assertNotIn(gluster.PROGRAM, self._programs(status))
+        self.assertEqual([], gluster.Gluster(self.conf).stray_pids())
+        self.assertEqual([], gluster.Gluster(self.conf).mounts())
 
         status = self._up('swift')
         self.assertIn('radosgw', self._programs(status))
@@ -118,8 +124,10 @@ class ProfilesTest(base.LabTestCase):
             self.assertTrue(svc['rss_bytes'], svc)
         self.assertTrue(status['rgw']['swift_auth_v1'])
         self.assertTrue(status['rgw']['s3_auth'])
-        for name in ('s3_credentials', 'posix_backups'):
+        for name in ('s3_credentials', 'posix_backups', 'glusterfs_brick'):
             self.assertIn(name, status['files'])
+        self.assertTrue(status['gluster']['brick_online'])
+        self.assertEqual(1, len(status['gluster']['mounts']))
         self.assertEqual(0o600, os.stat(
             status['files']['s3_credentials']).st_mode & 0o777)
         self.assertEqual(0o700, os.stat(

@@ -24,6 +24,7 @@ from cinder_backup_lab import config
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.storage import gcs
+from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.tests.integration import base
 
 MiB = base.MiB
@@ -39,9 +40,6 @@ class LifecycleTest(base.LabTestCase):
             self.assertTrue(svc['pid'], '%s is not running' % svc['name'])
         return [s['pid'] for s in status['services']] + \
             [status['supervisord']['pid']]
-
-    def _uses_swift(self):
-        return config.SWIFT in config.backup_drivers(self.conf)
 
     def _google_namespaced(self):
         """The google c-bak's processes, each in another mount namespace."""
@@ -74,12 +72,16 @@ class LifecycleTest(base.LabTestCase):
         with rbd.Image(ioctx, image) as img:
             img.write(data, 11 * MiB - 4096)
         ioctx.close()
-        if not self._uses_swift():
-            return image, None, base.sha256(data)
-        conn = self.swift_connection()
         container = 'lab-lifecycle-%s' % uuid.uuid4().hex[:12]
-        conn.put_container(container)
-        conn.put_object(container, 'obj', data)
+        if config.SWIFT in self.drivers:
+            conn = self.swift_connection()
+            conn.put_container(container)
+            conn.put_object(container, 'obj', data)
+        if config.GLUSTERFS in self.drivers:
+            # Through the c-bak's FUSE mount, into the gluster volume.
+            mount, = gluster.Gluster(self.conf).mounts()
+            with open(os.path.join(mount, container), 'wb') as f:
+                f.write(data)
         return image, container, base.sha256(data)
 
     def _read_data(self, image, container):
@@ -89,10 +91,17 @@ class LifecycleTest(base.LabTestCase):
         self.addCleanup(ioctx.close)
         with rbd.Image(ioctx, image, read_only=True) as img:
             rbd_data = img.read(11 * MiB - 4096, 5 * MiB)
-        if not container:
-            return base.sha256(rbd_data), base.sha256(rbd_data)
-        _, swift_data = self.swift_connection().get_object(container, 'obj')
-        return base.sha256(rbd_data), base.sha256(swift_data)
+        sums = [base.sha256(rbd_data)]
+        if config.SWIFT in self.drivers:
+            _, swift_data = self.swift_connection().get_object(
+                container, 'obj')
+            sums.append(base.sha256(swift_data))
+        if config.GLUSTERFS in self.drivers:
+            # The c-bak's mount of the volume, made again by each "up".
+            mount, = gluster.Gluster(self.conf).mounts()
+            with open(os.path.join(mount, container), 'rb') as f:
+                sums.append(base.sha256(f.read()))
+        return sums
 
     def _wait_gone(self, pid, timeout=30):
         deadline = time.monotonic() + timeout
@@ -101,10 +110,21 @@ class LifecycleTest(base.LabTestCase):
                             'pid %d did not exit' % pid)
             time.sleep(0.2)
 
-    def test_down_up_and_kill_up_keep_data_then_clean_removes_everything(self):
-        image, container, checksum = self._write_data()
+    def _gluster_pids(self):
+        """The daemonized gluster processes: the brick, the FUSE client."""
+        if config.GLUSTERFS not in self.drivers:
+            return []
+        pids = gluster.Gluster(self.conf).stray_pids()
+        self.assertGreaterEqual(len(pids), 3, 'glusterd, brick, FUSE client')
+        return pids
 
-        pids = self._daemon_pids()
+    def test_down_up_and_kill_up_keep_data_then_clean_removes_everything(self):
+        self.drivers = config.backup_drivers(self.conf)
+        image, container, checksum = self._write_data()
+        checksums = [checksum] * (1 + len({config.SWIFT, config.GLUSTERFS}
+                                          & set(self.drivers)))
+
+        pids = self._daemon_pids() + self._gluster_pids()
         self.assertGreaterEqual(len(pids), 5)
         google = config.GOOGLE in config.backup_drivers(self.conf)
         if google:
@@ -118,11 +138,11 @@ class LifecycleTest(base.LabTestCase):
         self._assert_no_google_left('down')
         rc, _, _ = base.cli('status')
         self.assertEqual(1, rc, 'status must fail while the lab is down')
+        self.assertEqual([], gluster.Gluster(self.conf).mounts())
 
         rc, out, err = base.cli('up')
         self.assertEqual(0, rc, out + err)
-        self.assertEqual((checksum, checksum),
-                         self._read_data(image, container))
+        self.assertEqual(checksums, self._read_data(image, container))
 
         # A machine that stopped hard (as between a session and CI) leaves
         # stale pid files and sockets behind: "up" must cope.
@@ -136,7 +156,8 @@ class LifecycleTest(base.LabTestCase):
         for pid in pids + namespaced:
             self.assertFalse(processes.pid_alive(pid),
                              'orphan %d was not replaced' % pid)
-        pids = self._daemon_pids()
+        # The brick and the FUSE client too: the mount is left dead.
+        pids = sorted(set(self._daemon_pids() + self._gluster_pids()))
         # The google c-bak's privsep daemons outlive it in its namespace.
         namespaced = self._google_namespaced() if google else []
         for pid in pids:
@@ -148,13 +169,15 @@ class LifecycleTest(base.LabTestCase):
         for pid in namespaced:
             self.assertFalse(processes.pid_alive(pid),
                              'namespaced orphan %d was left' % pid)
-        self.assertEqual((checksum, checksum),
-                         self._read_data(image, container))
+        self.assertEqual(checksums, self._read_data(image, container))
 
-        pids = self._daemon_pids()
+        pids = self._daemon_pids() + self._gluster_pids()
         rc, out, err = base.cli('clean')
         self.assertEqual(0, rc, err)
         self.assertIn('lab removed', out)
+        if config.GLUSTERFS in self.drivers:
+            # Processes, mounts, netns, veth, gluster's files elsewhere.
+            self.assertEqual([], gluster.Gluster(self.conf).leftovers())
         for pid in pids:
             self.assertFalse(processes.pid_alive(pid),
                              'pid %d still runs after clean' % pid)

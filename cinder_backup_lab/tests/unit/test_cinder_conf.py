@@ -178,6 +178,7 @@ class TestBackupServices(testtools.TestCase):
              ('swift', 'cbl-backup-swift', 'az-swift'),
              ('posix', 'cbl-backup-posix', 'az-posix'),
              ('s3', 'cbl-backup-s3', 'az-s3'),
+             ('glusterfs', 'cbl-backup-glusterfs', 'az-glusterfs'),
              ('google', 'cbl-backup-google', 'az-google')],
             cinder_conf.backup_services(self._conf('all')))
 

@@ -155,7 +155,7 @@ class DriversTest(testtools.TestCase):
         for profile, drivers in (('ceph', ['ceph']), ('swift', ['swift']),
                                  ('both', ['ceph', 'swift']),
                                  ('all', ['ceph', 'swift', 'posix', 's3',
-                                          'google'])):
+                                          'glusterfs', 'google'])):
             conf.set_override('profile', profile)
             self.assertEqual(drivers, config.backup_drivers(conf))
         conf.set_override('profile', 'ceph')

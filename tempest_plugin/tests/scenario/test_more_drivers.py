@@ -15,7 +15,8 @@
 The drivers are data ([cinder_backup_lab] backup_drivers: driver, AZ,
 containers); each test runs its scenario for each of them, checked on
 the driver's own backend (posix: its directory; s3: an S3 listing;
-google: a GCS JSON API listing of the emulator).
+glusterfs: the gluster volume's brick; google: a GCS JSON API listing of
+the emulator).
 """
 
 from tempest.lib import decorators
