@@ -179,6 +179,10 @@ def render_cinder_conf(s):
             ('storage_availability_zone', s.default_az),
             ('default_availability_zone', s.default_az),
             ('allow_availability_zone_fallback', 'false'),
+            # Cinder's default of 10 volumes per project: the Tempest
+            # plugin's parallel test runs a job (a source and a restored
+            # volume) per deployed driver, six with profile all.
+            ('quota_volumes', '30'),
             ('report_interval', str(s.report_interval)),
             ('periodic_interval', str(s.periodic_interval)),
             ('service_down_time', str(max(60, 6 * s.report_interval))),

@@ -79,6 +79,12 @@ class TestCinderConf(testtools.TestCase):
                 '/v/bin/privsep-helper --config-file'), section)
             self.assertNotIn('sudo', conf[section]['helper_command'])
 
+    def test_volume_quota_fits_the_parallel_test(self):
+        # A source and a restored volume per deployed driver at once.
+        conf = parse(cinder_conf.render_cinder_conf(common()))
+        self.assertGreaterEqual(int(conf['DEFAULT']['quota_volumes']),
+                                2 * len(config.DRIVERS))
+
     def test_any_backup_host_of_the_az(self):
         conf = parse(cinder_conf.render_cinder_conf(common()))
         self.assertEqual('false', conf['DEFAULT']['backup_use_same_host'])

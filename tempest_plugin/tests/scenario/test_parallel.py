@@ -37,9 +37,11 @@ class CinderBackupLabParallelTest(base.BaseCinderBackupLabTest):
             if driver == base.CEPH:
                 containers = containers[:1]
             elif len(drivers) > 2:
-                # One container each keeps the job's volumes (source and
-                # restore) within the default quota of 10; rotating the
-                # index still spreads them over several containers.
+                # One container each: a job (a source and a restored
+                # volume) per driver, 12 volumes with six drivers (the
+                # lab's quota_volumes is 30; Cinder's default 10 fits
+                # five); rotating the index still spreads them over
+                # several containers.
                 containers = [containers[index % len(containers)]]
             targets += [(driver, c) for c in containers]
         if len(targets) < 2:
