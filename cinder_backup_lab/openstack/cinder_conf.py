@@ -179,10 +179,15 @@ def render_cinder_conf(s):
             ('storage_availability_zone', s.default_az),
             ('default_availability_zone', s.default_az),
             ('allow_availability_zone_fallback', 'false'),
-            # Cinder's default of 10 volumes per project: the Tempest
-            # plugin's parallel test runs a job (a source and a restored
-            # volume) per deployed driver, six with profile all.
+            # Cinder's default of 10 volumes and 10 backups per project is
+            # too few for six drivers side by side: the Tempest plugin's
+            # parallel test runs a job (a source and a restored volume)
+            # per driver, the demo two backups per driver. The database's
+            # "default" quota class (10, written by db sync) would win
+            # over these unless it is turned off.
+            ('use_default_quota_class', 'false'),
             ('quota_volumes', '30'),
+            ('quota_backups', '30'),
             ('report_interval', str(s.report_interval)),
             ('periodic_interval', str(s.periodic_interval)),
             ('service_down_time', str(max(60, 6 * s.report_interval))),

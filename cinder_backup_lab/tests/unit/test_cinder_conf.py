@@ -79,11 +79,17 @@ class TestCinderConf(testtools.TestCase):
                 '/v/bin/privsep-helper --config-file'), section)
             self.assertNotIn('sudo', conf[section]['helper_command'])
 
-    def test_volume_quota_fits_the_parallel_test(self):
+    def test_quotas_fit_six_drivers(self):
         # A source and a restored volume per deployed driver at once.
         conf = parse(cinder_conf.render_cinder_conf(common()))
         self.assertGreaterEqual(int(conf['DEFAULT']['quota_volumes']),
                                 2 * len(config.DRIVERS))
+        # The demo: two backups per driver.
+        self.assertGreaterEqual(int(conf['DEFAULT']['quota_backups']),
+                                2 * len(config.DRIVERS))
+        # Else the database's default quota class (10) wins.
+        self.assertEqual('false',
+                         conf['DEFAULT']['use_default_quota_class'])
 
     def test_any_backup_host_of_the_az(self):
         conf = parse(cinder_conf.render_cinder_conf(common()))
