@@ -138,6 +138,18 @@ def print_status(status):
         print('%-18s %s' % (name, path))
 
 
+def _size_gb(text):
+    """--size-gb: a whole number of GiB, 1 or more (Cinder's minimum)."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(
+            '%r is not a size in GiB (a whole number, 1 or more)' % text)
+    return size
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='cinder-backup-lab', description=__doc__)
@@ -191,7 +203,7 @@ def main(argv=None):
                           'volume up into two containers per driver, list, '
                           'restore and compare checksums, delete, check the '
                           'backends; exit 1 on any unexpected result')
-    demo.add_argument('--size-gb', type=int, default=1,
+    demo.add_argument('--size-gb', type=_size_gb, default=1,
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
