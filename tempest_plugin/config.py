@@ -68,7 +68,9 @@ BackupLabGroup = [
                 default=['restore-non-default-pool',
                          'backup-snapshot-left-on-source',
                          'incremental-another-pool',
-                         'backup-hangs-on-full-cluster'],
+                         'backup-hangs-on-full-cluster',
+                         'backup-fails-on-db-restart',
+                         'backup-fails-on-rabbitmq-restart'],
                 help='Upstream Cinder bugs the deployed Cinder has. A test '
                      'that hits a listed bug is reported as an expected '
                      'failure that names it; once Cinder is fixed the test '
@@ -85,7 +87,14 @@ BackupLabGroup = [
                      'full Ceph cluster stays "creating" with no error for '
                      'as long as the cluster is full: Cinder sets no '
                      'timeout on the backend\'s writes; checked by the '
-                     'lab\'s fault tests).'),
+                     'lab\'s fault tests), backup-fails-on-db-restart (a '
+                     'restart of the database of a few seconds ends a '
+                     'running backup in error: the chunked drivers\' '
+                     'per-object refresh of the backup is not retried), '
+                     'backup-fails-on-rabbitmq-restart (after a restart '
+                     'of the message broker, c-bak\'s call to c-vol at the '
+                     'end of a backup times out and the backup ends in '
+                     'error; both checked by the lab\'s fault tests).'),
 
     # How to reach the Ceph cluster.
     cfg.StrOpt('ceph_conf', default='/etc/ceph/ceph.conf',

@@ -174,7 +174,9 @@ run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
 # Faults and capacity: the cluster fills under a running backup; deleted
-# backups give their space back.
+# backups give their space back; RGW, the OSD, MariaDB, RabbitMQ and c-vol
+# restart and c-bak is killed while a backup or restore moves data; RGW
+# stays down (README "Faults: restarts mid-transfer", "Bad input").
 run_suite faults cinder_backup_lab/tests/faults 1
 lint leftovers cinder-backup-lab leftovers
 # After everything: healthy, the space used and RGW's GC backlog.
