@@ -54,8 +54,11 @@ class TestRgwDown(base.FaultTestCase):
         end = self.api.wait_status('backup', backup['id'], ('available',),
                                    timeout=base.OP_TIMEOUT)
         self.assertEqual('error', end['status'])
-        self.assertIn('Connection refused', end.get('fail_reason') or '',
-                      end)
+        # Cinder keeps 255 characters of it.
+        self.assertIn("Connection to swift failed: HTTPConnectionPool("
+                      "host='%s', port=%d): Max retries exceeded" % (
+                          self.conf.bind_host, self.conf.rgw.port),
+                      end.get('fail_reason') or '', end)
         for secret in secrets:
             self.assertNotIn(secret, end['fail_reason'])
         self.assertEqual('available', self.api.volume(vol['id'])['status'])
