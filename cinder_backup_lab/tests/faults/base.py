@@ -75,6 +75,9 @@ class FaultTestCase(base.LabTestCase):
         """Restore into a new volume (deleted after); the volume."""
         target = self.volume(name)
         self.api.restore(backup_id, target['id'])
+        # A failed test must not delete it while it is restoring (Cinder
+        # refuses): its cleanup waits for the restore to end first.
+        self.addCleanup(self.wait_restore, target['id'])
         return target
 
     def wait_restore(self, target_id):
