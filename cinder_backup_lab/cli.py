@@ -202,6 +202,18 @@ def _bench(args, conf, the_lab):
     return 0 if all(r.ok for r in run.rows) else 1
 
 
+def _size_gb(text):
+    """--size-gb: a whole number of GiB, 1 or more (Cinder's minimum)."""
+    try:
+        size = int(text)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(
+            '%r is not a size in GiB (a whole number, 1 or more)' % text)
+    return size
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog='cinder-backup-lab', description=__doc__)
@@ -261,7 +273,7 @@ def main(argv=None):
                           'volume up into two containers per driver, list, '
                           'restore and compare checksums, delete, check the '
                           'backends; exit 1 on any unexpected result')
-    demo.add_argument('--size-gb', type=int, default=1,
+    demo.add_argument('--size-gb', type=_size_gb, default=1,
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')

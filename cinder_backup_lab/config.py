@@ -140,8 +140,13 @@ BUG_INCREMENTAL_POOL = 'incremental-another-pool'
 BUG_FULL_CLUSTER = 'backup-hangs-on-full-cluster'
 BUG_PARENT_OTHER_DRIVER = 'incremental-parent-other-driver'
 BUG_S3_EMPTY_PREFIX = 's3-empty-prefix-listing'
+# Seen by the fault tests (tests/faults/test_restarts.py): a restart of
+# MariaDB or RabbitMQ of a few seconds fails a backup that is running.
+BUG_DB_RESTART = 'backup-fails-on-db-restart'
+BUG_MQ_RESTART = 'backup-fails-on-rabbitmq-restart'
 CINDER_BUGS = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS, BUG_INCREMENTAL_POOL,
-               BUG_FULL_CLUSTER, BUG_PARENT_OTHER_DRIVER, BUG_S3_EMPTY_PREFIX)
+               BUG_FULL_CLUSTER, BUG_PARENT_OTHER_DRIVER, BUG_S3_EMPTY_PREFIX,
+               BUG_DB_RESTART, BUG_MQ_RESTART)
 # What patches/cinder fixes (the snapshots only where the backup user may
 # remove them: [ceph] backup_user_snapshot_cleanup).
 PATCHED_FIXES = (BUG_RESTORE_POOL, BUG_SOURCE_SNAPSHOTS,
@@ -416,8 +421,10 @@ cinder_opts = [
                      'plugin\'s known_cinder_bugs in the lab\'s '
                      'tempest.conf). Unset: all of them for source = '
                      'release (or a tree or git ref); for source = '
-                     'patched only backup-hangs-on-full-cluster (no patch '
-                     'for it), and backup-snapshot-left-on-source when '
+                     'patched only backup-hangs-on-full-cluster, '
+                     'backup-fails-on-db-restart and '
+                     'backup-fails-on-rabbitmq-restart (no patch for '
+                     'them), and backup-snapshot-left-on-source when '
                      '[ceph] backup_user_snapshot_cleanup is false (the '
                      'fixed driver may not remove the snapshot then). '
                      'Names: restore-non-default-pool, '
@@ -425,7 +432,9 @@ cinder_opts = [
                      'incremental-another-pool, '
                      'backup-hangs-on-full-cluster, '
                      'incremental-parent-other-driver, '
-                     's3-empty-prefix-listing.'),
+                     's3-empty-prefix-listing, '
+                     'backup-fails-on-db-restart, '
+                     'backup-fails-on-rabbitmq-restart.'),
     cfg.StrOpt('source', default='release',
                help='Which Cinder the lab runs (deploy_openstack = true). '
                     '"release": the release pinned in '

@@ -71,7 +71,9 @@ BackupLabGroup = [
                          'incremental-another-pool',
                          'backup-hangs-on-full-cluster',
                          'incremental-parent-other-driver',
-                         's3-empty-prefix-listing'],
+                         's3-empty-prefix-listing',
+                         'backup-fails-on-db-restart',
+                         'backup-fails-on-rabbitmq-restart'],
                 help='Upstream Cinder bugs the deployed Cinder has. A test '
                      'that hits a listed bug is reported as an expected '
                      'failure that names it; once Cinder is fixed the test '
@@ -94,7 +96,15 @@ BackupLabGroup = [
                      'deleted; the test of it runs only where the bug is '
                      'not listed), s3-empty-prefix-listing (the S3 driver '
                      'fails to list a prefix with no objects; checked by '
-                     'the lab\'s integration tests).'),
+                     'the lab\'s integration tests), '
+                     'backup-fails-on-db-restart (a '
+                     'restart of the database of a few seconds ends a '
+                     'running backup in error: the chunked drivers\' '
+                     'per-object refresh of the backup is not retried), '
+                     'backup-fails-on-rabbitmq-restart (after a restart '
+                     'of the message broker, c-bak\'s call to c-vol at the '
+                     'end of a backup times out and the backup ends in '
+                     'error; both checked by the lab\'s fault tests).'),
 
     # How to reach the Ceph cluster.
     cfg.StrOpt('ceph_conf', default='/etc/ceph/ceph.conf',

@@ -177,7 +177,9 @@ run_tempest tempest-upstream cinder-backup-lab tempest-upstream
 run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
 # Faults and capacity: the cluster fills under a running backup; deleted
-# backups give their space back.
+# backups give their space back; RGW, the OSD, MariaDB, RabbitMQ and c-vol
+# restart and c-bak is killed while a backup or restore moves data; RGW
+# stays down (README "Faults: restarts mid-transfer", "Bad input").
 run_suite faults cinder_backup_lab/tests/faults 1
 # The benchmark, smoke-sized (its figures mean little at this size; the
 # README's come from a real run): one driver, its default options and one

@@ -287,6 +287,33 @@ class Supervisor:
                 raise
         return True
 
+    def restart_program(self, name, timeout=120):
+        """Stop one program (as "down" does), start it; its new pid."""
+        self.stop_program(name)
+        self.start_programs([name], timeout=timeout)
+        return self.info(name)['pid']
+
+    def kill_program(self, name, timeout=120):
+        """SIGKILL one program, as a crash would; its new pid.
+
+        Programs restart after an unexpected exit (autorestart): this
+        waits until supervisord has started it again.
+        """
+        old = self.info(name)['pid']
+        self._proxy().supervisor.signalProcess(name, 'KILL')
+
+        def restarted():
+            info = self.info(name)
+            if info['statename'] in ('FATAL', 'EXITED', 'STOPPED'):
+                raise errors.LabError('%s did not restart after SIGKILL '
+                                      '(%s); see %s' % (
+                                          name, info['statename'],
+                                          info['stdout_logfile']))
+            return info['statename'] == 'RUNNING' and info['pid'] != old
+        commands.wait_for(restarted, timeout=timeout, interval=0.3,
+                          what='%s to restart after SIGKILL' % name)
+        return self.info(name)['pid']
+
     def stop_programs(self, names, timeout=120):
         """Stop several programs at once; return those that were running."""
         proxy = self._proxy()

@@ -30,48 +30,14 @@ from tempest_plugin.common import volume_data
 from testtools import content
 
 from cinder_backup_lab.checks import doctor
-from cinder_backup_lab.checks import probes
 from cinder_backup_lab import config
-from cinder_backup_lab.openstack import cinder_conf
-from cinder_backup_lab.tests.integration import base
+from cinder_backup_lab.tests.faults import base
 
 # How long a backup is watched while the cluster is full.
 STALL_SECONDS = 60
-HANG_BUG = 'backup-hangs-on-full-cluster'
 
 
-def known_cinder_bugs():
-    """The known bugs of the deployed Cinder: the Tempest plugin's list."""
-    from tempest_plugin import config as plugin_config
-    opt = [o for o in plugin_config.BackupLabGroup
-           if o.name == 'known_cinder_bugs'][0]
-    return list(opt.default)
-
-
-class TestFullCluster(base.LabTestCase):
-
-    def _zone(self, driver):
-        for d, _host, az in cinder_conf.backup_services(self.conf):
-            if d == driver:
-                return az
-        self.skipTest('profile %s has no %s backup driver'
-                      % (self.conf.profile, driver))
-
-    def _backup(self, volume_id, name, az):
-        backup = self.api.create_backup(volume_id, name, az=az)
-        self.addCleanup(self._delete_backup, backup['id'])
-        return backup
-
-    def _restored_checksum(self, backup_id, name):
-        target = self.volume(name)
-        self.api.restore(backup_id, target['id'])
-        vol = self.api.wait_status('volume', target['id'], ('available',),
-                                   timeout=600, failed=('error',
-                                                        'error_restoring'))
-        self.assertEqual('available', vol['status'],
-                         'restore of %s ended %s' % (backup_id,
-                                                     vol['status']))
-        return self.volumes_probe.checksum(target['id'])
+class TestFullCluster(base.FaultTestCase):
 
     def _wait_cluster_state(self, wanted, timeout=60):
         cluster = self.lab.storage.cluster
@@ -105,12 +71,11 @@ class TestFullCluster(base.LabTestCase):
             time.sleep(5)
 
     def _full_cluster_during_backup(self, driver):
-        az = self._zone(driver)
+        az = self.zone(driver)
         conf = self.conf
         # Preflight: the volume's data twice (two backups) and restores.
         self.lab.storage.check_room(4 * 1024 ** 3, 'the full-cluster test')
         tag = 'cbl-test-full-%s-%s' % (driver, uuid.uuid4().hex[:6])
-        self.volumes_probe = probes.ceph_for(conf, conf.ceph.volume_user)
         vol = self.volume(tag)
         size = vol['size'] * 1024 ** 3
         self.volumes_probe.write_pattern(vol['id'], tag,
@@ -118,7 +83,7 @@ class TestFullCluster(base.LabTestCase):
         source = self.volumes_probe.checksum(vol['id'])
 
         # A backup completed before the cluster fills.
-        done = self._backup(vol['id'], tag + '-before', az)
+        done = self.backup(vol['id'], tag + '-before', az)
         done = self.api.wait_status('backup', done['id'], ('available',),
                                     timeout=600)
         self.assertEqual('available', done['status'], done.get('fail_reason'))
@@ -137,7 +102,7 @@ class TestFullCluster(base.LabTestCase):
         problems = doctor.capacity_problems(conf, status['capacity'])
         self.assertIn('FULL', problems[0])
 
-        stalled = self._backup(vol['id'], tag + '-while-full', az)
+        stalled = self.backup(vol['id'], tag + '-while-full', az)
         # Cleanups run last first: space must be back before the stalled
         # backup's cleanup can delete it.
         self.addCleanup(cluster.set_full_ratios, conf.ceph.nearfull_ratio,
@@ -164,15 +129,15 @@ class TestFullCluster(base.LabTestCase):
         after = self.api.wait_status('backup', stalled['id'],
                                      ('available',), timeout=600)
         if after['status'] == 'available':
-            self.assertEqual(source, self._restored_checksum(
+            self.assertEqual(source, self.restored_checksum(
                 stalled['id'], tag + '-r2'))
         else:
             self.assertTrue(after.get('fail_reason'),
                             'backup %s ended %s without a reason'
                             % (after['id'], after['status']))
         # Nothing completed was lost or altered.
-        self.assertEqual(source, self._restored_checksum(done['id'],
-                                                         tag + '-r1'))
+        self.assertEqual(source, self.restored_checksum(done['id'],
+                                                        tag + '-r1'))
 
         # Last (an expected failure ends the test): did Cinder end the
         # backup while the cluster was full, instead of leaving it hang?
@@ -181,12 +146,9 @@ class TestFullCluster(base.LabTestCase):
                             'creating with no error after %d s of a full '
                             'cluster: %s' % (driver, stalled['id'],
                                              STALL_SECONDS, seen))
-        if HANG_BUG in known_cinder_bugs():
-            self.expectFailure('Cinder has no timeout on a backend that '
-                               'stalls writes [known_cinder_bugs: %s]'
-                               % HANG_BUG, ended)
-        else:
-            ended()
+        self.check_known_bug(config.BUG_FULL_CLUSTER, ended,
+                             'Cinder has no timeout on a backend that '
+                             'stalls writes')
 
     def test_swift_backup_into_a_full_cluster(self):
         self._full_cluster_during_backup(config.SWIFT)

@@ -22,10 +22,8 @@ With the lab's settings the space must be back within minutes.
 import time
 import uuid
 
-from cinder_backup_lab.checks import probes
 from cinder_backup_lab import config
-from cinder_backup_lab.openstack import cinder_conf
-from cinder_backup_lab.tests.integration import base
+from cinder_backup_lab.tests.faults import base
 
 ROUNDS = 3
 DATA = 256 * base.MiB
@@ -35,14 +33,7 @@ SLACK = 16 * base.MiB
 DATA_POOL = 'default.rgw.buckets.data'
 
 
-class TestDeletedBackupsFreeSpace(base.LabTestCase):
-
-    def _swift_zone(self):
-        for driver, _host, az in cinder_conf.backup_services(self.conf):
-            if driver == config.SWIFT:
-                return az
-        self.skipTest('profile %s has no Swift backup driver'
-                      % self.conf.profile)
+class TestDeletedBackupsFreeSpace(base.FaultTestCase):
 
     def _stored(self):
         cap = self.lab.storage.capacity()
@@ -62,7 +53,7 @@ class TestDeletedBackupsFreeSpace(base.LabTestCase):
             time.sleep(10)
 
     def test_deleted_swift_backups_free_their_space(self):
-        az = self._swift_zone()
+        az = self.zone(config.SWIFT)
         gc_wait = self.conf.rgw.gc_min_wait + max(self.conf.rgw.gc_min_wait,
                                                   30)
         # Longer than GC needs (it runs while c-bak and Tempest compete
@@ -72,11 +63,7 @@ class TestDeletedBackupsFreeSpace(base.LabTestCase):
         baseline = self._wait_gc_done(self._stored()[0], timeout)
 
         tag = 'cbl-test-space-%s' % uuid.uuid4().hex[:6]
-        vol = self.volume(tag)
-        probe = probes.ceph_for(self.conf, self.conf.ceph.volume_user)
-        chunk = 16 * base.MiB  # one seeded pattern must stay below 2 Gbit
-        probe.write_pattern(vol['id'], tag, [(offset, chunk) for offset
-                                             in range(0, DATA, chunk)])
+        vol, _checksum = self.seeded_volume(tag, DATA)
         for i in range(ROUNDS):
             backup = self.api.create_backup(vol['id'], '%s-%d' % (tag, i),
                                             az=az)

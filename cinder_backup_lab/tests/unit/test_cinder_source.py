@@ -271,13 +271,17 @@ class KnownBugsTest(testtools.TestCase):
     def test_patched_with_the_cleanup_caps_has_only_the_unpatched(self):
         conf = test_config._conf('[cinder]\nsource = patched\n[ceph]\n'
                                  'backup_user_snapshot_cleanup = true\n')
-        self.assertEqual(['backup-hangs-on-full-cluster'],
+        self.assertEqual(['backup-hangs-on-full-cluster',
+                          'backup-fails-on-db-restart',
+                          'backup-fails-on-rabbitmq-restart'],
                          config.known_cinder_bugs(conf))
 
     def test_patched_without_the_caps_keeps_the_snapshots(self):
         conf = test_config._conf('[cinder]\nsource = patched\n')
         self.assertEqual(['backup-snapshot-left-on-source',
-                          'backup-hangs-on-full-cluster'],
+                          'backup-hangs-on-full-cluster',
+                          'backup-fails-on-db-restart',
+                          'backup-fails-on-rabbitmq-restart'],
                          config.known_cinder_bugs(conf))
 
     def test_same_names_as_the_tempest_plugin(self):
