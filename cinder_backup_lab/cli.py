@@ -84,6 +84,14 @@ def print_status(status):
                                                  ceph['osds_in']))
     else:
         print('ceph:        not running')
+    rel = status.get('release')
+    if rel:
+        running = ', '.join('%s x%d' % (v, n) for v, n in
+                            sorted(rel['running'].items())) or 'nothing'
+        print('release:     %s (Ceph %s%s); running: %s' % (
+            rel['name'], rel['version'],
+            ', root %s' % rel['root'] if rel['root'] else ', the host\'s',
+            running))
     for pool, state in status['pools'].items():
         print('pool %-18s %s' % (pool, state))
     cap = status.get('capacity')
@@ -153,7 +161,12 @@ def main(argv=None):
     sub.add_parser('up', help='install, bootstrap and start the lab; '
                    'a no-op when it is already up')
     sub.add_parser('down', help='stop every service; data is kept')
-    sub.add_parser('clean', help='stop and remove everything the lab made')
+    cl = sub.add_parser('clean', help='stop and remove everything the lab '
+                        'made')
+    cl.add_argument('--release-roots', action='store_true',
+                    help='also remove the cached Debian roots of Ceph '
+                    'releases ([ceph] release_root_dir); refused while a '
+                    'process (of any lab) runs in one')
     st = sub.add_parser('status', help='per-service state, health, RSS; '
                         'exit 0 only when all is healthy')
     st.add_argument('--json', action='store_true')
@@ -284,6 +297,9 @@ def run_command(args, conf):
         return 0
     if args.command == 'clean':
         print('lab removed' if the_lab.clean() else 'nothing to clean')
+        if args.release_roots:
+            for path, size in the_lab.remove_release_roots():
+                print('removed %s (%s)' % (path, processes.human_bytes(size)))
         return 0
     if args.command == 'status':
         status = the_lab.status()

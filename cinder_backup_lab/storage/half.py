@@ -29,6 +29,7 @@ from cinder_backup_lab.host import processes
 from cinder_backup_lab.host import supervisor
 from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
+from cinder_backup_lab.storage import releases
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -49,10 +50,11 @@ class StorageHalf:
         conf = self.paths.conf
 
         def daemon(name, *args, **kwargs):
-            # The program is named after its binary.
-            return supervisor.Program(name, [
+            # The program is named after its binary; a release other than
+            # the host's runs it inside that release's root.
+            return supervisor.Program(name, self.cluster.release_argv([
                 name, '-f', '--cluster', ceph.CLUSTER, '-c', conf]
-                + list(args), **kwargs)
+                + list(args)), **kwargs)
         progs = [
             daemon('ceph-mon', '-i', ceph.MON_ID),
             daemon('ceph-mgr', '-i', ceph.MGR_ID),
@@ -65,7 +67,9 @@ class StorageHalf:
 
     def stray_pids(self):
         """Daemons started with this cluster's ceph.conf (by hand too)."""
-        return processes.pids_with_argument(self.paths.conf)
+        root = releases.root_path(self.conf)
+        return processes.pids_with_argument(
+            self.paths.conf, roots=[os.path.realpath(root)] if root else [])
 
     # -- up ------------------------------------------------------------------
     def write_config(self, rgw_extra=()):
@@ -164,9 +168,15 @@ class StorageHalf:
     # -- status --------------------------------------------------------------
     def status(self, mon_running):
         """{'ceph': ..., 'pools': ..., 'rgw': ...} of the running cluster."""
-        result = {'ceph': {}, 'pools': {}, 'rgw': None}
+        rel = releases.release(self.conf)
+        result = {'ceph': {}, 'pools': {}, 'rgw': None,
+                  'release': {'name': rel.name, 'version': rel.version,
+                              'root': releases.root_path(self.conf),
+                              'running': {}}}
         if mon_running:
             try:
+                result['release']['running'] = ceph.version_counts(
+                    self.cluster.ceph_json('versions', timeout=30))
                 status = self.cluster.status()
                 total, clean, states = ceph.pg_summary(status)
                 osdmap = status.get('osdmap', {})
