@@ -24,6 +24,7 @@ from oslo_config import cfg
 from cinder_backup_lab.checks import demo
 from cinder_backup_lab.checks import doctor
 from cinder_backup_lab.checks import leftovers
+from cinder_backup_lab.checks import matrix
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
 from cinder_backup_lab.fronts import devstack
@@ -33,6 +34,7 @@ from cinder_backup_lab.fronts import tempest_conf
 from cinder_backup_lab.host import processes
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import ceph as ceph_cluster
+from cinder_backup_lab.storage import releases
 
 LOG = logging.getLogger('cinder_backup_lab')
 
@@ -77,6 +79,9 @@ def print_status(status):
         print('ceph:        %s%s' % (ceph.get('health'),
                                      ' (%s)' % ', '.join(ceph['checks'])
                                      if ceph.get('checks') else ''))
+        if ceph.get('muted'):
+            print('muted:       %s (known for this release: README, '
+                  '"Ceph releases")' % ', '.join(ceph['muted']))
         if 'pgs_total' in ceph:
             print('pgs:         %d/%d active+clean' % (
                 ceph['pgs_active_clean'], ceph['pgs_total']))
@@ -167,6 +172,20 @@ def main(argv=None):
                     help='also remove the cached Debian roots of Ceph '
                     'releases ([ceph] release_root_dir); refused while a '
                     'process (of any lab) runs in one')
+    mx = sub.add_parser('matrix', help='the same checks on each Ceph '
+                        'release (clean, up, integration tests, demo, the '
+                        'Tempest plugin, leftovers), then one table release '
+                        'x scenario; run from a checkout; cleans the lab '
+                        'between releases (the cached roots stay)')
+    mx.add_argument('--releases', default=','.join(releases.RELEASES),
+                    help='comma-separated releases (default: all)')
+    mx.add_argument('--scenarios', default=','.join(matrix.SCENARIOS),
+                    help='comma-separated scenarios among %s (up always '
+                    'runs)' % ', '.join(matrix.SCENARIOS))
+    mx.add_argument('--report-dir', default='lab-reports/matrix',
+                    help='logs, overlays, matrix.json')
+    mx.add_argument('--keep', action='store_true',
+                    help='leave the last release\'s lab up')
     st = sub.add_parser('status', help='per-service state, health, RSS; '
                         'exit 0 only when all is healthy')
     st.add_argument('--json', action='store_true')
@@ -249,6 +268,30 @@ def main(argv=None):
         return 1
 
 
+def _matrix(args):
+    names = [r.strip() for r in args.releases.split(',') if r.strip()]
+    scenarios = [s.strip() for s in args.scenarios.split(',') if s.strip()]
+    bad = ([r for r in names if r not in releases.RELEASES]
+           + [s for s in scenarios if s not in matrix.SCENARIOS])
+    if bad or not names:
+        print('error: unknown release or scenario: %s (releases: %s; '
+              'scenarios: %s)' % (', '.join(bad) or '(none given)',
+                                  ', '.join(releases.RELEASES),
+                                  ', '.join(matrix.SCENARIOS)),
+              file=sys.stderr)
+        return 2
+    files = args.config_file or config.default_config_files()
+    runner = matrix.Runner(
+        repo_dir=os.getcwd(), base_config=os.pathsep.join(files),
+        report_dir=os.path.abspath(args.report_dir),
+        venv_bin=os.path.dirname(os.path.abspath(sys.argv[0])),
+        scenarios=scenarios)
+    results = runner.run(names, clean_after=not args.keep)
+    print('')
+    print(matrix.render_table(results, scenarios))
+    return 0 if matrix.all_ok(results) else 1
+
+
 def run_command(args, conf):
     """Run one subcommand with a loaded config; its exit code."""
     if args.command == 'check-config':
@@ -272,6 +315,9 @@ def run_command(args, conf):
         if args.regex:
             kwargs['regex'] = args.regex
         return tempest_conf.run_upstream_tempest(conf, **kwargs)
+
+    if args.command == 'matrix':
+        return _matrix(args)
 
     the_lab = lab.Lab(conf)
     if args.command == 'up':

@@ -89,6 +89,8 @@ class StorageHalf:
         with timer.phase('ceph-mgr'):
             note(cluster.create_mgr(), 'mgr created')
             note(sup.start_program('ceph-mgr'), 'mgr started')
+            note(cluster.mute_checks(
+                releases.release(self.conf).muted_checks), 'muted checks')
         with timer.phase('ceph-osd'):
             note(cluster.create_osd(), 'osd created')
             note(sup.start_program('ceph-osd'), 'osd started')
@@ -183,6 +185,8 @@ class StorageHalf:
                 result['ceph'] = {
                     'health': status['health']['status'],
                     'checks': sorted(status['health'].get('checks', {})),
+                    'muted': sorted(m.get('code') for m in
+                                    status['health'].get('mutes', [])),
                     'pgs_total': total, 'pgs_active_clean': clean,
                     'pg_states': states,
                     'osds_up': osdmap.get('num_up_osds'),
