@@ -225,6 +225,13 @@ ceph_opts = [
                help='Debian archive the roots are built from, e.g. '
                     'http://mirror.example.org/debian. Empty: the archive '
                     'the host\'s own apt sources install from.'),
+    cfg.BoolOpt('release_mirror_is_snapshot', default=False,
+                help='release_mirror is a frozen snapshot of the archive: '
+                     'apt in the roots then accepts Release files past '
+                     'their Valid-Until (sid\'s expire within a week; '
+                     'trixie\'s carry none). Leave false with a live '
+                     'mirror: the date check protects against replayed, '
+                     'outdated archives.'),
     cfg.PortOpt('mon_port', default=3300,
                 help='Port of the Ceph monitor (messenger v2).'),
     cfg.PortOpt('mon_port_v1', default=6789,

@@ -79,33 +79,39 @@ def totals_outcome(totals, seconds):
     return Outcome(not bad, ', '.join(parts), seconds)
 
 
-def bug_outcomes(text, bug_tests=None):
-    """{bug: 'holds' | 'gone' | 'FAILED' | 'skipped' | 'not run'}.
+def subunit_statuses(path):
+    """{test id: subunit status} of a run's stream.
 
-    Read from the "<test>[...] ... <result>" lines of a Tempest run.
+    The run's console shows an expected failure as "ok"; the stream tells
+    'xfail' and 'uxsuccess' (unexpected success) apart.
     """
+    import subunit
+    import testtools
+    out = {}
+    result = testtools.StreamToDict(
+        lambda test: out.__setitem__(test['id'], test['status']))
+    with open(path, 'rb') as f:
+        result.startTestRun()
+        subunit.ByteStreamToStreamResult(f).run(result)
+        result.stopTestRun()
+    return out
+
+
+BUG_STATES = {'xfail': 'holds', 'uxsuccess': 'gone',
+              # Not listed as known: the test asserted the fixed
+              # behaviour, and it held or did not.
+              'success': 'gone', 'fail': 'FAILED', 'skip': 'skipped'}
+
+
+def bug_outcomes(statuses, bug_tests=None):
+    """{bug: 'holds' | 'gone' | 'FAILED' | 'skipped' | 'not run'}."""
     bug_tests = bug_tests or BUG_TESTS
     out = {}
     for bug, test in bug_tests.items():
-        result = 'not run'
-        for line in text.splitlines():
-            if '.%s[' % test not in line or ' ... ' not in line:
-                continue
-            status = line.rsplit(' ... ', 1)[1].strip().lower()
-            if status.startswith('expected failure') or \
-                    status.startswith('xfail'):
-                result = 'holds'
-            elif status.startswith('unexpected success'):
-                result = 'gone'
-            elif status.startswith('skip'):
-                result = 'skipped'
-            elif status.startswith('ok'):
-                # Not listed as known: the test asserted the fixed
-                # behaviour and it held.
-                result = 'gone'
-            else:
-                result = 'FAILED'
-        out[bug] = result
+        found = [st for tid, st in statuses.items()
+                 if tid.split('[')[0].endswith('.' + test)]
+        out[bug] = (BUG_STATES.get(found[-1], found[-1]) if found
+                    else 'not run')
     return out
 
 
@@ -225,7 +231,12 @@ class Runner:
                 {'TEMPEST_CONCURRENCY': '2', 'TEMPEST_REPORT_DIR':
                  os.path.join(self.report_dir, 'tempest-%s' % release)})
             res['tempest-plugin'] = totals_outcome(parse_totals(text), secs)
-            res['bugs'] = bug_outcomes(text)
+            stream = os.path.join(self.report_dir, 'tempest-%s' % release,
+                                  'tempest.subunit')
+            try:
+                res['bugs'] = bug_outcomes(subunit_statuses(stream))
+            except (OSError, ValueError) as exc:
+                self._say('no per-test results in %s: %s' % (stream, exc))
         if 'leftovers' in self.scenarios:
             rc, text, secs = self._run(release, 'leftovers',
                                        self.lab('leftovers'))

@@ -234,6 +234,11 @@ def major_version(version_text):
     return None
 
 
+# A frozen archive snapshot: its Release files' Valid-Until has passed.
+APT_SNAPSHOT_CONF = 'etc/apt/apt.conf.d/99cinder-backup-lab-snapshot'
+APT_SNAPSHOT_TEXT = ('// [ceph] release_mirror_is_snapshot = true\n'
+                     'Acquire::Check-Valid-Until "false";\n')
+
 POLICY_RC_D = '#!/bin/sh\n# cinder-backup-lab: no service starts in ' \
     'this root\nexit 101\n'
 
@@ -264,6 +269,9 @@ def ensure_root(conf, host_codename, timeout=3600):
         # Maintainer scripts must not start daemons in the root.
         files.write_file(os.path.join(tmp, 'usr/sbin/policy-rc.d'),
                          POLICY_RC_D, 0o755)
+        if conf.ceph.release_mirror_is_snapshot:
+            files.write_file(os.path.join(tmp, APT_SNAPSHOT_CONF),
+                             APT_SNAPSHOT_TEXT, 0o644)
         env = dict(os.environ, DEBIAN_FRONTEND='noninteractive',
                    LC_ALL='C')
         commands.run(enter_argv(tmp, None, ['apt-get', 'update', '-q']),
