@@ -74,7 +74,9 @@ class StorageHalf:
     # -- up ------------------------------------------------------------------
     def write_config(self, rgw_extra=()):
         """ceph.conf; a changed file restarts the gateway (read at start)."""
-        changed = self.cluster.write_config(rgw_extra)
+        dropped = releases.release(self.conf).dropped_options
+        changed = self.cluster.write_config(
+            [(k, v) for k, v in rgw_extra if k not in dropped])
         if changed and self.supervisor.is_running():
             self.supervisor.stop_program('radosgw')
         return changed

@@ -54,6 +54,8 @@ class Release:
     # that does not touch what the lab tests (README: "Ceph releases"):
     # muted, and shown as muted by "status".
     muted_checks: tuple = ()
+    # Options this release no longer knows: left out of its ceph.conf.
+    dropped_options: tuple = ()
 
     @property
     def in_root(self):
@@ -71,7 +73,9 @@ RELEASES = {r.name: r for r in (
     # balancer, telemetry; Cinder's RBD and backup paths use none.
     Release('reef', '18.2', 'trixie',
             muted_checks=('MGR_MODULE_DEPENDENCY',)),
-    Release('tentacle', '20.2', 'sid'),
+    # Keystone v3 only: rgw_keystone_api_version is gone.
+    Release('tentacle', '20.2', 'sid',
+            dropped_options=('rgw_keystone_api_version',)),
 )}
 
 # What a root holds: the daemons and the admin tools of its release.

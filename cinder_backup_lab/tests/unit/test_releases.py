@@ -167,6 +167,23 @@ class TestRelease(testtools.TestCase):
                          ceph.version_counts(versions))
         self.assertEqual({}, ceph.version_counts(None))
 
+    def test_options_a_release_dropped_stay_out_of_its_conf(self):
+        written = []
+
+        class Cluster:
+            def write_config(self, rgw_extra):
+                written.append(list(rgw_extra))
+                return False
+        extra = [('rgw_keystone_api_version', '3'),
+                 ('rgw_keystone_url', 'http://127.0.0.1:5000')]
+        for release, keys in (
+                ('reef', ['rgw_keystone_api_version', 'rgw_keystone_url']),
+                ('tentacle', ['rgw_keystone_url'])):
+            half = storage_half.StorageHalf(_conf(release=release), None)
+            half.cluster = Cluster()
+            half.write_config(extra)
+            self.assertEqual(keys, [k for k, _ in written[-1]])
+
     def test_release_choices(self):
         opt = [o for o in config.ceph_opts if o.name == 'release'][0]
         self.assertEqual(set(releases.RELEASES), set(opt.type.choices))
