@@ -25,6 +25,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -196,6 +197,16 @@ class Runner:
     def lab(self, *args):
         return [os.path.join(self.bin, 'cinder-backup-lab')] + list(args)
 
+    def keep_logs(self, release):
+        """Copy the lab's logs into the report dir before a clean."""
+        conf = config.load(config_files=self.config_of(release).split(
+            os.pathsep))
+        logs = os.path.join(conf.state_dir, 'log')
+        if os.path.isdir(logs):
+            dest = os.path.join(self.report_dir, '%s-log' % release)
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.copytree(logs, dest)
+
     def run_release(self, release):
         write_overlay(self.report_dir, release)
         res = {'bugs': {}}
@@ -248,7 +259,10 @@ class Runner:
         os.makedirs(self.report_dir, exist_ok=True)
         results = {}
         for name in release_names:
-            results[name] = self.run_release(name)
+            try:
+                results[name] = self.run_release(name)
+            finally:
+                self.keep_logs(name)
             self._say(render_table({name: results[name]}, self.scenarios))
             with open(os.path.join(self.report_dir, 'matrix.json'),
                       'w') as f:
