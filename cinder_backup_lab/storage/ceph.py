@@ -351,6 +351,11 @@ class Cluster:
         """Run a Ceph tool of the cluster's release (mkfs, keyrings)."""
         return commands.run(self.release_argv(argv), timeout=timeout)
 
+    def _key_type_args(self, flag):
+        """Key type of users the host's clients read (the release's)."""
+        key_type = releases.release(self.conf).client_key_type
+        return [flag, key_type] if key_type else []
+
     def admin_argv(self, tool):
         """argv of a Ceph tool run as client.admin on the lab's cluster."""
         return self.release_argv([
@@ -420,7 +425,8 @@ class Cluster:
                       '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *')
         if not os.path.exists(admin_keyring):
             self.run_tool('ceph-authtool', '--create-keyring', admin_keyring,
-                          '--gen-key', '-n', 'client.admin',
+                          '--gen-key', *self._key_type_args('--key-type'),
+                          '-n', 'client.admin',
                           '--cap', 'mon', 'allow *',
                           '--cap', 'osd', 'allow *',
                           '--cap', 'mds', 'allow *',
@@ -433,7 +439,7 @@ class Cluster:
         self.run_tool('monmaptool', '--create', '--fsid', self.fsid(),
                       '--addv', MON_ID, mon_addrs(c.bind_host, c.ceph.mon_port,
                                                   c.ceph.mon_port_v1),
-                      monmap)
+                      *releases.release(c).monmap_args, monmap)
         os.makedirs(data, mode=0o700)
         self.run_tool('ceph-mon', '--cluster', CLUSTER, '-c', self.paths.conf,
                       '--mkfs', '-i', MON_ID, '--monmap', monmap,
@@ -550,6 +556,7 @@ class Cluster:
                 changed = True
         else:
             self.ceph('auth', 'get-or-create', entity, *caps_args(caps),
+                      *self._key_type_args('--key_type'),
                       secret_output=True)
             changed = True
         if changed or not os.path.exists(keyring):

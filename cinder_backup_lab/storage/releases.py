@@ -56,6 +56,11 @@ class Release:
     muted_checks: tuple = ()
     # Options this release no longer knows: left out of its ceph.conf.
     dropped_options: tuple = ()
+    # cephx key type of the users the host's (Pacific) clients use;
+    # None: the release's default.
+    client_key_type: str = None
+    # More monmaptool arguments when the monitor is created.
+    monmap_args: tuple = ()
 
     @property
     def in_root(self):
@@ -74,8 +79,15 @@ RELEASES = {r.name: r for r in (
     Release('reef', '18.2', 'trixie',
             muted_checks=('MGR_MODULE_DEPENDENCY',)),
     # Keystone v3 only: rgw_keystone_api_version is gone.
+    # Keystone v3 only: rgw_keystone_api_version is gone. New keys are
+    # AES256K by default (CVE-2025-30156), which Pacific's clients cannot
+    # even parse ("failed to load keyring: (5) Input/output error"): the
+    # users of Cinder and of the lab's host-side tools get AES keys, and
+    # the monitor map (created with AES256K only) also allows AES.
     Release('tentacle', '20.2', 'sid',
-            dropped_options=('rgw_keystone_api_version',)),
+            dropped_options=('rgw_keystone_api_version',),
+            client_key_type='aes',
+            monmap_args=('--auth-allowed-ciphers', 'aes256k,aes')),
 )}
 
 # What a root holds: the daemons and the admin tools of its release.

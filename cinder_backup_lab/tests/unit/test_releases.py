@@ -13,6 +13,7 @@
 """The Ceph release choice: the root's mirror, readiness, entering it."""
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -183,6 +184,41 @@ class TestRelease(testtools.TestCase):
             half.cluster = Cluster()
             half.write_config(extra)
             self.assertEqual(keys, [k for k, _ in written[-1]])
+
+    def test_tentacle_keys_the_host_clients_can_read(self):
+        # Tentacle makes AES256K keys, which Pacific cannot parse: the
+        # users the host's clients use get AES, and the monitor allows it.
+        runs = []
+
+        class Recording(ceph.Cluster):
+            def run_tool(self, *argv, timeout=300):
+                runs.append(argv)
+                if '--create-keyring' in argv:
+                    path = argv[argv.index('--create-keyring') + 1]
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    open(path, 'w').close()
+
+            def fsid(self):
+                return 'f-s-i-d'
+        state = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, state)
+        for release, key_type, ciphers in (('tentacle', 'aes', True),
+                                           ('reef', None, False)):
+            runs.clear()
+            conf = _conf(release=release)
+            conf.set_override('state_dir', state)
+            Recording(conf).create_mon()
+            admin = [a for a in runs if 'client.admin' in a][0]
+            monmap = [a for a in runs if a[0] == 'monmaptool'][0]
+            if key_type:
+                self.assertEqual(key_type,
+                                 admin[admin.index('--key-type') + 1])
+            else:
+                self.assertNotIn('--key-type', admin)
+            self.assertEqual(ciphers, '--auth-allowed-ciphers' in monmap)
+            shutil.rmtree(os.path.join(state, 'mon'))
+            os.unlink(os.path.join(state, 'ceph', 'keyrings',
+                                   'ceph.client.admin.keyring'))
 
     def test_release_choices(self):
         opt = [o for o in config.ceph_opts if o.name == 'release'][0]
