@@ -84,9 +84,14 @@ RELEASES = {r.name: r for r in (
     # even parse ("failed to load keyring: (5) Input/output error"): the
     # users of Cinder and of the lab's host-side tools get AES keys, and
     # the monitor map (created with AES256K only) also allows AES.
+    # The price, raised as warnings and muted: AUTH_INSECURE_* (AES keys
+    # exist, may be made, and are used by clients).
     Release('tentacle', '20.2', 'sid',
             dropped_options=('rgw_keystone_api_version',),
             client_key_type='aes',
+            muted_checks=('AUTH_INSECURE_CLIENT_KEY_TYPE',
+                          'AUTH_INSECURE_KEYS_ALLOWED',
+                          'AUTH_INSECURE_KEYS_CREATABLE'),
             monmap_args=('--auth-allowed-ciphers', 'aes256k,aes')),
 )}
 
