@@ -299,6 +299,12 @@ class Lab:
                  if os.path.isdir(os.path.join(base, name))]
         busy = {r: processes.pids_in_root(os.path.realpath(r)) for r in roots}
         busy = {r: p for r, p in busy.items() if p}
+        # Never delete through a mount (a root's /dev, /proc, a state dir).
+        mounted = [m for m in processes.mount_points()
+                   for r in roots if m == r or m.startswith(r + '/')]
+        if mounted:
+            raise errors.LabError('not removing the release roots: %s '
+                                  'mounted inside' % ', '.join(mounted))
         if busy:
             raise errors.LabError('not removing the release roots: %s' % (
                 '; '.join('%s is in use by pid %s' % (

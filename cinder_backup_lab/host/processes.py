@@ -98,6 +98,17 @@ def _other_pids(roots=()):
             yield int(entry)
 
 
+def mount_points(mounts='/proc/self/mounts'):
+    """Mount points of this mount namespace (octal escapes decoded)."""
+    out = []
+    with open(mounts) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 1:
+                out.append(fields[1].encode().decode('unicode_escape'))
+    return out
+
+
 def pids_in_root(root):
     """PIDs of the processes chrooted into root (as the host names it)."""
     return [int(e) for e in os.listdir('/proc')

@@ -257,3 +257,30 @@ class TestEnterRoot(testtools.TestCase):
         self.assertEqual([proc.pid], processes.pids_with_argument(
             marker, roots=[root]))
         self.assertEqual([proc.pid], processes.pids_in_root(root))
+
+    def test_clean_keeps_a_root_in_use(self):
+        if os.geteuid() != 0:
+            self.skipTest('needs root (mount namespaces, chroot)')
+        base = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, base, True)
+        root = os.path.join(base, 'reef')
+        os.makedirs(os.path.join(root, 'etc'))
+        proc = subprocess.Popen([
+            'unshare', '--mount', '--propagation', 'private', '--', 'sh',
+            '-c', 'mount --rbind / "$1" && exec chroot "$1" sleep 60',
+            'sh', root], stderr=subprocess.DEVNULL)
+        self.addCleanup(self._reap, proc)
+        for _ in range(100):
+            if processes.pids_in_root(root):
+                break
+            time.sleep(0.05)
+        conf = _conf(release_root_dir=base)
+        the_lab = lab.Lab(conf)
+        exc = self.assertRaises(errors.LabError,
+                                the_lab.remove_release_roots)
+        self.assertIn('pid %d' % proc.pid, str(exc))
+        self.assertTrue(os.path.isdir(os.path.join(root, 'etc')))
+        self._reap(proc)
+        removed = the_lab.remove_release_roots()
+        self.assertEqual([root], [path for path, _size in removed])
+        self.assertFalse(os.path.exists(root))
