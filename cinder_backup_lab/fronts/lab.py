@@ -295,8 +295,11 @@ class Lab:
         base = self.conf.ceph.release_root_dir
         if not os.path.isdir(base):
             return []
+        # Only what the lab builds there: <release> and <release>.building.
+        names = set(releases.RELEASES) | {
+            '%s.building' % r for r in releases.RELEASES}
         roots = [os.path.join(base, name) for name in sorted(os.listdir(base))
-                 if os.path.isdir(os.path.join(base, name))]
+                 if name in names and os.path.isdir(os.path.join(base, name))]
         busy = {r: processes.pids_in_root(os.path.realpath(r)) for r in roots}
         busy = {r: p for r, p in busy.items() if p}
         # Never delete through a mount (a root's /dev, /proc, a state dir).

@@ -265,6 +265,8 @@ class TestEnterRoot(testtools.TestCase):
         self.addCleanup(shutil.rmtree, base, True)
         root = os.path.join(base, 'reef')
         os.makedirs(os.path.join(root, 'etc'))
+        # Not the lab's: kept whatever happens.
+        os.makedirs(os.path.join(base, 'something-else'))
         proc = subprocess.Popen([
             'unshare', '--mount', '--propagation', 'private', '--', 'sh',
             '-c', 'mount --rbind / "$1" && exec chroot "$1" sleep 60',
@@ -284,3 +286,4 @@ class TestEnterRoot(testtools.TestCase):
         removed = the_lab.remove_release_roots()
         self.assertEqual([root], [path for path, _size in removed])
         self.assertFalse(os.path.exists(root))
+        self.assertTrue(os.path.isdir(os.path.join(base, 'something-else')))
