@@ -351,7 +351,7 @@ class Cluster:
         """Run a Ceph tool of the cluster's release (mkfs, keyrings)."""
         return commands.run(self.release_argv(argv), timeout=timeout)
 
-    def _key_type_args(self, flag):
+    def key_type_args(self, flag):
         """Key type of users the host's clients read (the release's)."""
         key_type = releases.release(self.conf).client_key_type
         return [flag, key_type] if key_type else []
@@ -425,7 +425,7 @@ class Cluster:
                       '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *')
         if not os.path.exists(admin_keyring):
             self.run_tool('ceph-authtool', '--create-keyring', admin_keyring,
-                          '--gen-key', *self._key_type_args('--key-type'),
+                          '--gen-key', *self.key_type_args('--key-type'),
                           '-n', 'client.admin',
                           '--cap', 'mon', 'allow *',
                           '--cap', 'osd', 'allow *',
@@ -556,7 +556,7 @@ class Cluster:
                 changed = True
         else:
             self.ceph('auth', 'get-or-create', entity, *caps_args(caps),
-                      *self._key_type_args('--key_type'),
+                      *self.key_type_args('--key_type'),
                       secret_output=True)
             changed = True
         if changed or not os.path.exists(keyring):
