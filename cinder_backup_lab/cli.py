@@ -25,6 +25,7 @@ from cinder_backup_lab.checks import bench
 from cinder_backup_lab.checks import demo
 from cinder_backup_lab.checks import doctor
 from cinder_backup_lab.checks import leftovers
+from cinder_backup_lab.checks import matrix
 from cinder_backup_lab.checks import report
 from cinder_backup_lab import config
 from cinder_backup_lab import errors
@@ -36,6 +37,7 @@ from cinder_backup_lab.host import processes
 from cinder_backup_lab.openstack import cinder
 from cinder_backup_lab.openstack import cinder_source
 from cinder_backup_lab.storage import ceph as ceph_cluster
+from cinder_backup_lab.storage import releases
 
 LOG = logging.getLogger('cinder_backup_lab')
 
@@ -81,6 +83,9 @@ def print_status(status):
         print('ceph:        %s%s' % (ceph.get('health'),
                                      ' (%s)' % ', '.join(ceph['checks'])
                                      if ceph.get('checks') else ''))
+        if ceph.get('muted'):
+            print('muted:       %s (known for this release: README, '
+                  '"Ceph releases")' % ', '.join(ceph['muted']))
         if 'pgs_total' in ceph:
             print('pgs:         %d/%d active+clean' % (
                 ceph['pgs_active_clean'], ceph['pgs_total']))
@@ -88,6 +93,14 @@ def print_status(status):
                                                  ceph['osds_in']))
     else:
         print('ceph:        not running')
+    rel = status.get('release')
+    if rel:
+        running = ', '.join('%s x%d' % (v, n) for v, n in
+                            sorted(rel['running'].items())) or 'nothing'
+        print('release:     %s (Ceph %s%s); running: %s' % (
+            rel['name'], rel['version'],
+            ', root %s' % rel['root'] if rel['root'] else ', the host\'s',
+            running))
     for pool, state in status['pools'].items():
         print('pool %-18s %s' % (pool, state))
     cap = status.get('capacity')
@@ -229,7 +242,26 @@ def main(argv=None):
     sub.add_parser('up', help='install, bootstrap and start the lab; '
                    'a no-op when it is already up')
     sub.add_parser('down', help='stop every service; data is kept')
-    sub.add_parser('clean', help='stop and remove everything the lab made')
+    cl = sub.add_parser('clean', help='stop and remove everything the lab '
+                        'made')
+    cl.add_argument('--release-roots', action='store_true',
+                    help='also remove the cached Debian roots of Ceph '
+                    'releases ([ceph] release_root_dir); refused while a '
+                    'process (of any lab) runs in one')
+    mx = sub.add_parser('matrix', help='the same checks on each Ceph '
+                        'release (clean, up, integration tests, demo, the '
+                        'Tempest plugin, leftovers), then one table release '
+                        'x scenario; run from a checkout; cleans the lab '
+                        'between releases (the cached roots stay)')
+    mx.add_argument('--releases', default=','.join(releases.RELEASES),
+                    help='comma-separated releases (default: all)')
+    mx.add_argument('--scenarios', default=','.join(matrix.SCENARIOS),
+                    help='comma-separated scenarios among %s (up always '
+                    'runs)' % ', '.join(matrix.SCENARIOS))
+    mx.add_argument('--report-dir', default='lab-reports/matrix',
+                    help='logs, overlays, matrix.json')
+    mx.add_argument('--keep', action='store_true',
+                    help='leave the last release\'s lab up')
     st = sub.add_parser('status', help='per-service state, health, RSS; '
                         'exit 0 only when all is healthy')
     st.add_argument('--json', action='store_true')
@@ -345,6 +377,30 @@ def main(argv=None):
         return 1
 
 
+def _matrix(args):
+    names = [r.strip() for r in args.releases.split(',') if r.strip()]
+    scenarios = [s.strip() for s in args.scenarios.split(',') if s.strip()]
+    bad = ([r for r in names if r not in releases.RELEASES]
+           + [s for s in scenarios if s not in matrix.SCENARIOS])
+    if bad or not names:
+        print('error: unknown release or scenario: %s (releases: %s; '
+              'scenarios: %s)' % (', '.join(bad) or '(none given)',
+                                  ', '.join(releases.RELEASES),
+                                  ', '.join(matrix.SCENARIOS)),
+              file=sys.stderr)
+        return 2
+    files = args.config_file or config.default_config_files()
+    runner = matrix.Runner(
+        repo_dir=os.getcwd(), base_config=os.pathsep.join(files),
+        report_dir=os.path.abspath(args.report_dir),
+        venv_bin=os.path.dirname(os.path.abspath(sys.argv[0])),
+        scenarios=scenarios)
+    results = runner.run(names, clean_after=not args.keep)
+    print('')
+    print(matrix.render_table(results, scenarios))
+    return 0 if matrix.all_ok(results) else 1
+
+
 def run_command(args, conf):
     """Run one subcommand with a loaded config; its exit code."""
     if args.command == 'check-config':
@@ -368,6 +424,9 @@ def run_command(args, conf):
         if args.regex:
             kwargs['regex'] = args.regex
         return tempest_conf.run_upstream_tempest(conf, **kwargs)
+
+    if args.command == 'matrix':
+        return _matrix(args)
 
     the_lab = lab.Lab(conf)
     if args.command == 'up':
@@ -395,6 +454,9 @@ def run_command(args, conf):
         return 0
     if args.command == 'clean':
         print('lab removed' if the_lab.clean() else 'nothing to clean')
+        if args.release_roots:
+            for path, size in the_lab.remove_release_roots():
+                print('removed %s (%s)' % (path, processes.human_bytes(size)))
         return 0
     if args.command == 'status':
         status = the_lab.status()

@@ -241,6 +241,33 @@ ceph_opts = [
                     'downloaded to /etc/apt/keyrings and named in the '
                     'source\'s signed-by. Empty: the key must already be '
                     'trusted by apt.'),
+    cfg.StrOpt('release', default='pacific',
+               choices=('pacific', 'reef', 'tentacle'),
+               help='Ceph release of the daemons (mon, mgr, osd, radosgw) '
+                    'and admin tools. pacific: 16.2, the host\'s Debian 12 '
+                    'packages. reef (18.2, Debian trixie) and tentacle '
+                    '(20.2, Debian sid): run from a Debian root of that '
+                    'suite built with debootstrap and cached in '
+                    'release_root_dir, never installed on the host. '
+                    'Cinder\'s Ceph clients stay the host\'s (Pacific). '
+                    'Fixed once the cluster exists.'),
+    cfg.StrOpt('release_root_dir',
+               default='/var/cache/cinder-backup-lab/ceph-roots',
+               help='Where the Debian roots of releases other than the '
+                    'host\'s are built and cached, one directory per '
+                    'release. Outside the state dir: "clean" keeps them '
+                    'unless asked ("clean --release-roots").'),
+    cfg.StrOpt('release_mirror', default='',
+               help='Debian archive the roots are built from, e.g. '
+                    'http://mirror.example.org/debian. Empty: the archive '
+                    'the host\'s own apt sources install from.'),
+    cfg.BoolOpt('release_mirror_is_snapshot', default=False,
+                help='release_mirror is a frozen snapshot of the archive: '
+                     'apt in the roots then accepts Release files past '
+                     'their Valid-Until (sid\'s expire within a week; '
+                     'trixie\'s carry none). Leave false with a live '
+                     'mirror: the date check protects against replayed, '
+                     'outdated archives.'),
     cfg.PortOpt('mon_port', default=3300,
                 help='Port of the Ceph monitor (messenger v2).'),
     cfg.PortOpt('mon_port_v1', default=6789,

@@ -40,11 +40,15 @@ from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import gluster
 from cinder_backup_lab.storage import half as storage_half
+from cinder_backup_lab.storage import releases
 
 LOG = logging.getLogger(__name__)
 
 # Values fixed once the cluster exists: changing them needs "clean".
-FIXED_AFTER_CREATE = ('bind_host', 'mon_port', 'mon_port_v1', 'osd_size_gb')
+FIXED_AFTER_CREATE = ('bind_host', 'mon_port', 'mon_port_v1', 'osd_size_gb',
+                      'release')
+# What a record written before a key existed means.
+RECORD_DEFAULTS = {'release': releases.HOST_RELEASE}
 
 
 class Lab:
@@ -73,10 +77,11 @@ class Lab:
     def packages(self):
         if not self.conf.ceph.deploy:
             return packages.CEPH_CLIENT_PACKAGES
+        ceph = packages.ceph_packages(releases.release(self.conf).in_root)
         extra = gluster.PACKAGES if self.storage.gluster.enabled else []
         if not self.conf.deploy_openstack:
-            return packages.CEPH_PACKAGES + extra
-        return packages.CEPH_PACKAGES + openstack_half.PACKAGES + extra
+            return ceph + extra
+        return ceph + openstack_half.PACKAGES + extra
 
     # -- checks before anything is touched ----------------------------------
     def _created_record(self):
@@ -90,7 +95,8 @@ class Lab:
         c = self.conf
         return {'bind_host': c.bind_host, 'mon_port': c.ceph.mon_port,
                 'mon_port_v1': c.ceph.mon_port_v1,
-                'osd_size_gb': c.ceph.osd_size_gb}
+                'osd_size_gb': c.ceph.osd_size_gb,
+                'release': c.ceph.release}
 
     def preflight(self):
         """Every reason not to start, as one error; touches nothing."""
@@ -109,13 +115,14 @@ class Lab:
         if created:
             current = self._current_record()
             for key in FIXED_AFTER_CREATE:
-                if created.get(key) != current[key]:
+                if created.get(key, RECORD_DEFAULTS.get(key)) != \
+                        current[key]:
                     problems.append(
                         '%s is %r but the lab in %s was created with %r; '
                         'it cannot change on an existing cluster: set it '
                         'back or run "cinder-backup-lab clean" first'
                         % (key, current[key], self.state_dir,
-                           created.get(key)))
+                           created.get(key, RECORD_DEFAULTS.get(key))))
 
         running = self.supervisor.all_info()
         for name, port in config.lab_ports(self.conf).items():
@@ -161,6 +168,11 @@ class Lab:
                        'packages')
             if self.conf.ceph.deploy:
                 self._note(venv.link_distro_bindings(), 'python bindings')
+        if self.conf.ceph.deploy and releases.root_path(self.conf):
+            with timer.phase('ceph-root'):
+                self._note(releases.ensure_root(
+                    self.conf, packages.os_codename())[1],
+                    'ceph %s root built' % self.conf.ceph.release)
 
     def up(self):
         timer = timing.PhaseTimer()
@@ -278,6 +290,39 @@ class Lab:
             shutil.rmtree(self.state_dir)
             return True
         return bool(removed)
+
+    def remove_release_roots(self):
+        """Remove the cached Ceph release roots; [(path, bytes)] removed.
+
+        Refused for a root a process still runs in (this lab's or
+        another's sharing the cache): nothing is removed then.
+        """
+        base = self.conf.ceph.release_root_dir
+        if not os.path.isdir(base):
+            return []
+        # Only what the lab builds there: <release> and <release>.building.
+        names = set(releases.RELEASES) | {
+            '%s.building' % r for r in releases.RELEASES}
+        roots = [os.path.join(base, name) for name in sorted(os.listdir(base))
+                 if name in names and os.path.isdir(os.path.join(base, name))]
+        busy = {r: processes.pids_in_root(os.path.realpath(r)) for r in roots}
+        busy = {r: p for r, p in busy.items() if p}
+        # Never delete through a mount (a root's /dev, /proc, a state dir).
+        mounted = [m for m in processes.mount_points()
+                   for r in roots if m == r or m.startswith(r + '/')]
+        if mounted:
+            raise errors.LabError('not removing the release roots: %s '
+                                  'mounted inside' % ', '.join(mounted))
+        if busy:
+            raise errors.LabError('not removing the release roots: %s' % (
+                '; '.join('%s is in use by pid %s' % (
+                    r, ', '.join(map(str, p))) for r, p in busy.items())))
+        removed = []
+        for root in roots:
+            size = releases.dir_bytes(root)
+            shutil.rmtree(root)
+            removed.append((root, size))
+        return removed
 
     # -- status -------------------------------------------------------------
     def status(self):

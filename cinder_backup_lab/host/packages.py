@@ -32,6 +32,17 @@ CEPH_PACKAGES = ['ceph-mon', 'ceph-mgr', 'ceph-osd', 'radosgw',
 # What a node using an existing cluster needs ([ceph] deploy = false).
 CEPH_CLIENT_PACKAGES = ['ceph-common']
 
+# A release other than the host's runs its daemons from a Debian root
+# (storage/releases.py): the host keeps only Cinder's clients, the Python
+# bindings, and what builds and enters the root.
+CEPH_ROOT_HOST_PACKAGES = ['ceph-common', 'python3-rados', 'python3-rbd',
+                           'debootstrap', 'util-linux']
+
+
+def ceph_packages(in_root):
+    return list(CEPH_ROOT_HOST_PACKAGES if in_root else CEPH_PACKAGES)
+
+
 SUPPORTED_OS = {('debian', '12'), ('ubuntu', '22.04'), ('ubuntu', '24.04')}
 
 

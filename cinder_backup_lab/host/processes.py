@@ -72,24 +72,54 @@ def _mount_namespace(pid='self'):
         return None
 
 
-def _other_pids():
+def _root(pid):
+    try:
+        return os.readlink('/proc/%s/root' % pid)
+    except OSError:
+        return None
+
+
+def _other_pids(roots=()):
     """PIDs of every process but this one, in this mount namespace.
 
     A process in another mount namespace (a container booted next to the
-    lab) may name the same paths, which mean other files there.
+    lab) may name the same paths, which mean other files there; except
+    one chrooted into one of `roots` (the lab's Ceph release root, whose
+    daemons each get a private mount namespace with the state dir bound
+    at the same path).
     """
     own_pid, own_ns = os.getpid(), _mount_namespace()
+    roots = set(roots)
     for entry in os.listdir('/proc'):
-        if entry.isdigit() and int(entry) != own_pid and \
-                _mount_namespace(entry) == own_ns:
+        if not entry.isdigit() or int(entry) == own_pid:
+            continue
+        if _mount_namespace(entry) == own_ns or \
+                (roots and _root(entry) in roots):
             yield int(entry)
 
 
-def _pids_with(proc_file, wanted):
+def mount_points(mounts='/proc/self/mounts'):
+    """Mount points of this mount namespace (octal escapes decoded)."""
+    out = []
+    with open(mounts) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 1:
+                out.append(fields[1].encode().decode('unicode_escape'))
+    return out
+
+
+def pids_in_root(root):
+    """PIDs of the processes chrooted into root (as the host names it)."""
+    return [int(e) for e in os.listdir('/proc')
+            if e.isdigit() and _root(e) == root]
+
+
+def _pids_with(proc_file, wanted, roots=()):
     """PIDs whose /proc/<pid>/<proc_file> has `wanted` as one NUL field."""
     wanted = wanted.encode()
     found = []
-    for pid in _other_pids():
+    for pid in _other_pids(roots):
         try:
             with open('/proc/%d/%s' % (pid, proc_file), 'rb') as f:
                 fields = f.read().split(b'\0')
@@ -100,9 +130,12 @@ def _pids_with(proc_file, wanted):
     return found
 
 
-def pids_with_argument(argument):
-    """PIDs of processes that have `argument` as one of their arguments."""
-    return _pids_with('cmdline', argument)
+def pids_with_argument(argument, roots=()):
+    """PIDs of processes that have `argument` as one of their arguments.
+
+    roots: also look at processes chrooted into these directories.
+    """
+    return _pids_with('cmdline', argument, roots)
 
 
 def pids_with_environment(name, value):

@@ -29,6 +29,7 @@ from cinder_backup_lab import errors
 from cinder_backup_lab.host import commands
 from cinder_backup_lab.host import files
 from cinder_backup_lab.host import processes
+from cinder_backup_lab.storage import releases
 
 LOG = logging.getLogger(__name__)
 
@@ -344,10 +345,31 @@ class Cluster:
         self.paths = CephPaths(conf.state_dir)
 
     # -- commands ---------------------------------------------------------
+    def release_argv(self, argv):
+        """argv of a program of the cluster's release.
+
+        The host's for Pacific; inside the release's root otherwise (the
+        admin tools match the daemons, as on an operator's cluster node).
+        """
+        root = releases.root_path(self.conf)
+        if root is None:
+            return list(argv)
+        return releases.enter_argv(root, self.conf.state_dir, argv)
+
+    def run_tool(self, *argv, timeout=300):
+        """Run a Ceph tool of the cluster's release (mkfs, keyrings)."""
+        return commands.run(self.release_argv(argv), timeout=timeout)
+
+    def key_type_args(self, flag):
+        """Key type of users the host's clients read (the release's)."""
+        key_type = releases.release(self.conf).client_key_type
+        return [flag, key_type] if key_type else []
+
     def admin_argv(self, tool):
         """argv of a Ceph tool run as client.admin on the lab's cluster."""
-        return [tool, '--conf', self.paths.conf, '--name', 'client.admin',
-                '--keyring', self.paths.keyring('client.admin')]
+        return self.release_argv([
+            tool, '--conf', self.paths.conf, '--name', 'client.admin',
+            '--keyring', self.paths.keyring('client.admin')])
 
     def ceph(self, *args, secret_output=False, input_text=None,
              check=True, timeout=120):
@@ -408,28 +430,29 @@ class Cluster:
         os.makedirs(tmp, mode=0o700)
         mon_keyring = os.path.join(tmp, 'mon.keyring')
         admin_keyring = self.paths.keyring('client.admin')
-        commands.run(['ceph-authtool', '--create-keyring', mon_keyring,
-                      '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *'])
+        self.run_tool('ceph-authtool', '--create-keyring', mon_keyring,
+                      '--gen-key', '-n', 'mon.', '--cap', 'mon', 'allow *')
         if not os.path.exists(admin_keyring):
-            commands.run(['ceph-authtool', '--create-keyring', admin_keyring,
-                          '--gen-key', '-n', 'client.admin',
+            self.run_tool('ceph-authtool', '--create-keyring', admin_keyring,
+                          '--gen-key', *self.key_type_args('--key-type'),
+                          '-n', 'client.admin',
                           '--cap', 'mon', 'allow *',
                           '--cap', 'osd', 'allow *',
                           '--cap', 'mds', 'allow *',
-                          '--cap', 'mgr', 'allow *'])
+                          '--cap', 'mgr', 'allow *')
         os.chmod(admin_keyring, 0o600)
-        commands.run(['ceph-authtool', mon_keyring, '--import-keyring',
-                      admin_keyring])
+        self.run_tool('ceph-authtool', mon_keyring, '--import-keyring',
+                      admin_keyring)
         monmap = os.path.join(tmp, 'monmap')
         c = self.conf
-        commands.run(['monmaptool', '--create', '--fsid', self.fsid(),
+        self.run_tool('monmaptool', '--create', '--fsid', self.fsid(),
                       '--addv', MON_ID, mon_addrs(c.bind_host, c.ceph.mon_port,
                                                   c.ceph.mon_port_v1),
-                      monmap])
+                      *releases.release(c).monmap_args, monmap)
         os.makedirs(data, mode=0o700)
-        commands.run(['ceph-mon', '--cluster', CLUSTER, '-c', self.paths.conf,
+        self.run_tool('ceph-mon', '--cluster', CLUSTER, '-c', self.paths.conf,
                       '--mkfs', '-i', MON_ID, '--monmap', monmap,
-                      '--keyring', mon_keyring])
+                      '--keyring', mon_keyring)
         shutil.rmtree(tmp)
         files.write_file(self._done_marker(data), '', 0o600)
         return True
@@ -464,8 +487,8 @@ class Cluster:
         self.ceph('auth', 'del', 'osd.%d' % OSD_ID, check=False)
         os.makedirs(data, mode=0o700)
         keyring = os.path.join(data, 'keyring')
-        commands.run(['ceph-authtool', '--create-keyring', keyring,
-                      '--gen-key', '-n', 'osd.%d' % OSD_ID])
+        self.run_tool('ceph-authtool', '--create-keyring', keyring,
+                      '--gen-key', '-n', 'osd.%d' % OSD_ID)
         os.chmod(keyring, 0o600)
         secret = _keyring_secret(keyring)
         osd_uuid = str(uuid.uuid4())
@@ -475,9 +498,9 @@ class Cluster:
         if out.strip() != str(OSD_ID):
             raise errors.LabError('ceph osd new returned id %r, expected %d'
                                   % (out.strip(), OSD_ID))
-        commands.run(['ceph-osd', '--cluster', CLUSTER, '-c', self.paths.conf,
-                      '-i', str(OSD_ID), '--mkfs', '--osd-uuid', osd_uuid],
-                     timeout=600)
+        self.run_tool('ceph-osd', '--cluster', CLUSTER, '-c', self.paths.conf,
+                      '-i', str(OSD_ID), '--mkfs', '--osd-uuid', osd_uuid,
+                      timeout=600)
         files.write_file(self._done_marker(data), '', 0o600)
         return True
 
@@ -542,6 +565,7 @@ class Cluster:
                 changed = True
         else:
             self.ceph('auth', 'get-or-create', entity, *caps_args(caps),
+                      *self.key_type_args('--key_type'),
                       secret_output=True)
             changed = True
         if changed or not os.path.exists(keyring):
@@ -563,6 +587,21 @@ class Cluster:
 
     def status(self):
         return self.ceph_json('status', timeout=30)
+
+    def mute_checks(self, codes):
+        """Mute health checks (sticky: kept if they clear and return).
+
+        Muted only where a release is known to raise them for a reason
+        the lab documents; "status" lists them. True when one was new.
+        """
+        if not codes:
+            return False
+        health = self.ceph_json('health', timeout=30) or {}
+        muted = {m.get('code') for m in health.get('mutes', [])}
+        new = [c for c in codes if c not in muted]
+        for code in new:
+            self.ceph('health', 'mute', code, '--sticky', timeout=30)
+        return bool(new)
 
     # -- capacity ----------------------------------------------------------
     def full_ratios(self):
@@ -601,6 +640,18 @@ class Cluster:
                 'nearfull_ratio': nearfull, 'full_ratio': full,
                 'pools': {p['name']: p['stats']['stored']
                           for p in df['pools']}}
+
+
+def version_counts(versions):
+    """{'18.2.7 reef': daemons} from `ceph versions`' "overall" counts."""
+    out = {}
+    for text, count in (versions or {}).get('overall', {}).items():
+        # "ceph version 18.2.7 (<sha>) reef (stable)"
+        words = text.split()
+        if len(words) >= 5 and words[:2] == ['ceph', 'version']:
+            text = '%s %s' % (words[2], words[4])
+        out[text] = out.get(text, 0) + count
+    return out
 
 
 def capacity_state(capacity):

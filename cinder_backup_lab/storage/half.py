@@ -32,6 +32,7 @@ from cinder_backup_lab.storage import ceph
 from cinder_backup_lab.storage import client_files
 from cinder_backup_lab.storage import gcs
 from cinder_backup_lab.storage import gluster
+from cinder_backup_lab.storage import releases
 from cinder_backup_lab.storage import rgw
 
 LOG = logging.getLogger(__name__)
@@ -53,10 +54,11 @@ class StorageHalf:
         conf = self.paths.conf
 
         def daemon(name, *args, **kwargs):
-            # The program is named after its binary.
-            return supervisor.Program(name, [
+            # The program is named after its binary; a release other than
+            # the host's runs it inside that release's root.
+            return supervisor.Program(name, self.cluster.release_argv([
                 name, '-f', '--cluster', ceph.CLUSTER, '-c', conf]
-                + list(args), **kwargs)
+                + list(args)), **kwargs)
         progs = [
             daemon('ceph-mon', '-i', ceph.MON_ID),
             daemon('ceph-mgr', '-i', ceph.MGR_ID),
@@ -74,16 +76,21 @@ class StorageHalf:
     def stray_pids(self):
         """Daemons with this cluster's ceph.conf (by hand too), and more.
 
-        The google c-bak's processes too: they are in a mount namespace
-        of their own, which the search by argument skips.
+        Those in a release's root too (by their path there), and the
+        google c-bak's processes: they are in a mount namespace of their
+        own, which the search by argument skips.
         """
-        return (processes.pids_with_argument(self.paths.conf)
-                + gcs.namespaced_pids(self.conf.state_dir))
+        root = releases.root_path(self.conf)
+        return (processes.pids_with_argument(
+            self.paths.conf, roots=[os.path.realpath(root)] if root else [])
+            + gcs.namespaced_pids(self.conf.state_dir))
 
     # -- up ------------------------------------------------------------------
     def write_config(self, rgw_extra=()):
         """ceph.conf; a changed file restarts the gateway (read at start)."""
-        changed = self.cluster.write_config(rgw_extra)
+        dropped = releases.release(self.conf).dropped_options
+        changed = self.cluster.write_config(
+            [(k, v) for k, v in rgw_extra if k not in dropped])
         if changed and self.supervisor.is_running():
             self.supervisor.stop_program('radosgw')
         return changed
@@ -98,6 +105,8 @@ class StorageHalf:
         with timer.phase('ceph-mgr'):
             note(cluster.create_mgr(), 'mgr created')
             note(sup.start_program('ceph-mgr'), 'mgr started')
+            note(cluster.mute_checks(
+                releases.release(self.conf).muted_checks), 'muted checks')
         with timer.phase('ceph-osd'):
             note(cluster.create_osd(), 'osd created')
             note(sup.start_program('ceph-osd'), 'osd started')
@@ -219,15 +228,23 @@ class StorageHalf:
     # -- status --------------------------------------------------------------
     def status(self, mon_running):
         """{'ceph': ..., 'pools': ..., 'rgw': ...} of the running cluster."""
-        result = {'ceph': {}, 'pools': {}, 'rgw': None}
+        rel = releases.release(self.conf)
+        result = {'ceph': {}, 'pools': {}, 'rgw': None,
+                  'release': {'name': rel.name, 'version': rel.version,
+                              'root': releases.root_path(self.conf),
+                              'running': {}}}
         if mon_running:
             try:
+                result['release']['running'] = ceph.version_counts(
+                    self.cluster.ceph_json('versions', timeout=30))
                 status = self.cluster.status()
                 total, clean, states = ceph.pg_summary(status)
                 osdmap = status.get('osdmap', {})
                 result['ceph'] = {
                     'health': status['health']['status'],
                     'checks': sorted(status['health'].get('checks', {})),
+                    'muted': sorted(m.get('code') for m in
+                                    status['health'].get('mutes', [])),
                     'pgs_total': total, 'pgs_active_clean': clean,
                     'pg_states': states,
                     'osds_up': osdmap.get('num_up_osds'),

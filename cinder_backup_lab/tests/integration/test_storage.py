@@ -142,9 +142,12 @@ class SnapshotCleanupCapsTest(base.LabTestCase):
         osd = ', '.join('allow %s pool=%s object_prefix %s'
                         % (perm, self.pool, prefix)
                         for perm, prefix in grants)
+        # A key this host's (Pacific) librados can read, on any release.
         key = self.cluster.ceph('auth', 'get-or-create-key',
                                 'client.%s' % user, 'mon', 'profile rbd',
-                                'osd', osd, secret_output=True).strip()
+                                'osd', osd,
+                                *self.cluster.key_type_args('--key_type'),
+                                secret_output=True).strip()
         self.addCleanup(self.cluster.ceph, 'auth', 'rm', 'client.%s' % user)
         with self.rbd.Image(self.admin, self.image) as image:
             image.create_snap('s')
