@@ -19,8 +19,8 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 
+import fixtures
 import testtools
 
 from cinder_backup_lab import config
@@ -152,15 +152,20 @@ class TestGoogleOptions(testtools.TestCase):
                          'iamcredentials.googleapis.com', lines[-1])
 
 
+def state_with_hosts_file(test):
+    """A temporary state dir and a stand-in for /etc/hosts in it."""
+    state = test.useFixture(fixtures.TempDir()).path
+    hosts = os.path.join(state, 'etc-hosts')
+    with open(hosts, 'w') as f:
+        f.write('127.0.0.1 localhost\n')
+    return state, hosts
+
+
 class TestGoogleFiles(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.state = tempfile.mkdtemp()
-        self.addCleanup(subprocess.run, ['rm', '-rf', self.state])
-        hosts = os.path.join(self.state, 'etc-hosts')
-        with open(hosts, 'w') as f:
-            f.write('127.0.0.1 localhost\n')
+        self.state, hosts = state_with_hosts_file(self)
         self.hosts = hosts
         self.conf = load(DEFAULT={'state_dir': self.state},
                          backup_google={'address': '127.0.43.9'})
@@ -208,11 +213,7 @@ class TestLibraryBehaviour(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.state = tempfile.mkdtemp()
-        self.addCleanup(subprocess.run, ['rm', '-rf', self.state])
-        hosts = os.path.join(self.state, 'etc-hosts')
-        with open(hosts, 'w') as f:
-            f.write('127.0.0.1 localhost\n')
+        self.state, hosts = state_with_hosts_file(self)
         conf = load(DEFAULT={'state_dir': self.state})
         gcs.ensure_files(conf, hosts)
         self.credentials = gcs.Paths(self.state).credentials
