@@ -5,7 +5,7 @@
 #      Keystone, Cinder with a c-bak per backup driver: profile all), the
 #      integration tests against it,
 #      the operator workflow demo, upstream Tempest's backup tests, this
-#      project's Tempest plugin at concurrency 2, the fault tests (a full
+#      project's Tempest plugin at concurrency 3, the fault tests (a full
 #      cluster, space given back), a smoke-sized bench, a leftovers check
 #      and status; then
 #      the same lab in the Swift driver's per_user mode: the plugin's
@@ -174,7 +174,7 @@ run_tempest() {
 
 lint demo cinder-backup-lab demo --subunit "$report_dir/demo.subunit"
 run_tempest tempest-upstream cinder-backup-lab tempest-upstream
-run_tempest tempest-plugin env TEMPEST_CONCURRENCY=2 \
+run_tempest tempest-plugin env TEMPEST_CONCURRENCY=3 \
     TEMPEST_REPORT_DIR="$report_dir/tempest" bash tools/run-tempest.sh
 # Faults and capacity: the cluster fills under a running backup; deleted
 # backups give their space back; RGW, the OSD, MariaDB, RabbitMQ and c-vol
