@@ -168,6 +168,11 @@ def print_status(status):
         print('%-18s %s' % (name, path))
 
 
+def _names(text):
+    """The names of a comma-separated option value."""
+    return [n.strip() for n in text.split(',') if n.strip()]
+
+
 def _bench(args, conf, the_lab):
     if args.size_mib < 1:
         raise errors.LabError('--size-mib must be at least 1, not %d'
@@ -178,9 +183,8 @@ def _bench(args, conf, the_lab):
                               'would measure the fault; see '
                               '"cinder-backup-lab status" and "doctor"')
     kinds = (bench.DATA_KINDS if args.data == 'both' else (args.data,))
-    drivers = [d.strip() for d in args.drivers.split(',') if d.strip()]
     run = bench.Bench(conf, the_lab, args.size_mib, args.variants, kinds,
-                      drivers or None)
+                      _names(args.drivers) or None)
     the_lab.storage.check_room(run.space_needed(), 'the benchmark')
     meta = run.run()
     os.makedirs(args.output_dir, exist_ok=True)
@@ -309,6 +313,9 @@ def main(argv=None):
                       help='size of the demo volume')
     demo.add_argument('--keep', action='store_true',
                       help='keep the volumes and backups for inspection')
+    demo.add_argument('--drivers', default='',
+                      help='comma-separated drivers (default: every deployed '
+                      'one)')
     demo.add_argument('--subunit', metavar='FILE',
                       help='also write the rows as a subunit stream (for '
                       'the HTML report: "cinder-backup-lab report")')
@@ -378,8 +385,8 @@ def main(argv=None):
 
 
 def _matrix(args):
-    names = [r.strip() for r in args.releases.split(',') if r.strip()]
-    scenarios = [s.strip() for s in args.scenarios.split(',') if s.strip()]
+    names = _names(args.releases)
+    scenarios = _names(args.scenarios)
     bad = ([r for r in names if r not in releases.RELEASES]
            + [s for s in scenarios if s not in matrix.SCENARIOS])
     if bad or not names:
@@ -476,7 +483,7 @@ def run_command(args, conf):
         return 1 if found else 0
     if args.command == 'demo':
         workflow = demo.Demo(conf, the_lab.openstack, size_gb=args.size_gb,
-                             keep=args.keep)
+                             keep=args.keep, drivers=_names(args.drivers))
         the_lab.storage.check_room(workflow.space_needed(), 'the demo')
         result = workflow.run()
         print(result.table())

@@ -26,6 +26,8 @@ import re
 
 from oslo_config import cfg
 
+from cinder_backup_lab import errors
+
 DEFAULT_CONFIG_FILE = '/etc/cinder-backup-lab/lab.conf'
 # Names the lab config file when no --config-file is given (tests, tools).
 CONFIG_ENV = 'CINDER_BACKUP_LAB_CONFIG'
@@ -59,6 +61,21 @@ def backup_drivers(conf):
     """
     wanted = conf.backup_drivers or PROFILE_DRIVERS[conf.profile]
     return [d for d in DRIVERS if d in wanted]
+
+
+def selected_drivers(conf, wanted):
+    """The deployed drivers among the names in "wanted", in DRIVERS order.
+
+    None or empty: every deployed driver. A name the lab does not deploy
+    is an error, not a silently shorter run.
+    """
+    deployed = backup_drivers(conf)
+    unknown = sorted(set(wanted or ()) - set(deployed))
+    if unknown:
+        raise errors.LabError('driver(s) %s not deployed (profile %s runs '
+                              '%s)' % (', '.join(unknown), conf.profile,
+                                       ', '.join(deployed)))
+    return [d for d in deployed if not wanted or d in wanted]
 
 
 def swift_containers(conf):

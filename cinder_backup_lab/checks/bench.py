@@ -360,13 +360,8 @@ class Bench:
         self.nbytes = size_mib * MiB
         self.volume_gb = max(1, math.ceil(self.nbytes / GiB))
         self.data_kinds = data_kinds
-        deployed = [d for d, _h, _az in cinder_conf.backup_services(conf)]
-        if drivers and set(drivers) - set(deployed):
-            raise errors.LabError('driver(s) %s not deployed (profile %s '
-                                  'runs %s)' % (
-                                      ', '.join(sorted(set(drivers)
-                                                       - set(deployed))),
-                                      conf.profile, ', '.join(deployed)))
+        deployed = config.backup_drivers(conf)
+        config.selected_drivers(conf, drivers)
         no_raw = [d for d in drivers or () if d not in VARIANTS]
         if no_raw:
             raise errors.LabError(

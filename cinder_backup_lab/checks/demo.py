@@ -143,8 +143,11 @@ def expected(actual_ok, xfail_reason=None):
 
 
 class Demo:
-    def __init__(self, conf, openstack, size_gb=1, keep=False, timeout=600):
+    def __init__(self, conf, openstack, size_gb=1, keep=False, timeout=600,
+                 drivers=None):
         self.conf = conf
+        # Only these drivers' targets (None: every deployed driver).
+        self.drivers = config.selected_drivers(conf, drivers)
         self.openstack = openstack
         self.size_gb = size_gb
         self.keep = keep
@@ -182,6 +185,8 @@ class Demo:
         """[(driver, container, az)] in the workflow's order."""
         out = []
         for driver, _host, az in cinder_conf.backup_services(self.conf):
+            if driver not in self.drivers:
+                continue
             containers = (self.conf.ceph.backup_pools[:2]
                           if driver == config.CEPH
                           else config.driver_containers(self.conf, driver))

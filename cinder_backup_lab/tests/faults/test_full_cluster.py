@@ -34,7 +34,7 @@ from cinder_backup_lab import config
 from cinder_backup_lab.tests.faults import base
 
 # How long a backup is watched while the cluster is full.
-STALL_SECONDS = 60
+STALL_SECONDS = 30
 
 
 class TestFullCluster(base.FaultTestCase):

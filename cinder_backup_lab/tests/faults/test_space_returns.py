@@ -25,8 +25,8 @@ import uuid
 from cinder_backup_lab import config
 from cinder_backup_lab.tests.faults import base
 
-ROUNDS = 3
-DATA = 256 * base.MiB
+ROUNDS = 2
+DATA = 128 * base.MiB
 # Bytes of RGW's data pool not back after the rounds that still pass:
 # metadata and rounding, far below one round's data.
 SLACK = 16 * base.MiB

@@ -16,8 +16,6 @@ Stops and restarts the whole lab named by $CINDER_BACKUP_LAB_CONFIG: run
 it alone, never in parallel with other tests of the same lab.
 """
 
-import time
-
 from cinder_backup_lab import config
 from cinder_backup_lab.openstack import cinder_conf
 from cinder_backup_lab.tests.integration import base
@@ -49,11 +47,10 @@ class TestDownUpKeepsBackups(base.LabTestCase):
 
         self.assertTrue(self.lab.down())
         self.assertFalse(self.lab.supervisor.is_running())
-        start = time.monotonic()
+        # How long "up" took is in its table, a figure, not a criterion.
         timer = self.lab.up()
         self.addDetail('up-after-down', _text(timer.table()))
         self.assertTrue(self.lab.healthy(self.lab.status()))
-        self.assertLess(time.monotonic() - start, 300)
 
         # Same objects, through fresh sessions after the restart.
         self._api = self.demo.demo_api()

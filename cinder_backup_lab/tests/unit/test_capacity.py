@@ -141,6 +141,15 @@ class PreflightTest(testtools.TestCase):
         self.assertEqual(seeded * (1 + 2 * targets),
                          workflow.space_needed())
 
+    def test_demo_of_chosen_drivers_has_only_their_targets(self):
+        conf = config.load(config_files=[])
+        conf.set_override('profile', 'all')
+        workflow = demo.Demo(conf, mock.sentinel.openstack,
+                             drivers=['ceph'])
+        self.assertEqual([('ceph', 'backups', 'nova'),
+                          ('ceph', 'volumebackups', 'nova')],
+                         workflow.targets())
+
 
 class CommandTimeoutTest(testtools.TestCase):
 

@@ -17,6 +17,7 @@ import fixtures
 import testtools
 
 from cinder_backup_lab import config
+from cinder_backup_lab import errors as lab_errors
 
 
 def _conf(text=''):
@@ -162,6 +163,20 @@ class DriversTest(testtools.TestCase):
         self.assertFalse(config.uses_rgw(conf))
         conf.set_override('backup_drivers', ['s3'])
         self.assertTrue(config.uses_rgw(conf))
+
+    def test_selected_drivers_keep_the_lab_order_and_refuse_the_rest(self):
+        conf = config.load()
+        conf.set_override('profile', 'all')
+        self.assertEqual(config.backup_drivers(conf),
+                         config.selected_drivers(conf, None))
+        self.assertEqual(['ceph', 's3'],
+                         config.selected_drivers(conf, ['s3', 'ceph']))
+        conf.set_override('profile', 'both')
+        exc = self.assertRaises(lab_errors.LabError,
+                                config.selected_drivers, conf,
+                                ['ceph', 'posix', 'nfs'])
+        self.assertEqual('driver(s) nfs, posix not deployed (profile both '
+                         'runs ceph, swift)', str(exc))
 
     def test_nfs_without_kernel_support_is_refused_with_the_reason(self):
         errors = config.driver_problems(['ceph', 'nfs'], {'ext4', 'tmpfs'})
