@@ -65,15 +65,19 @@ def print_status(status):
     print('supervisord: %s' % ('running (pid %s)' % sup['pid']
                                if sup['running'] else 'not running'))
     print('')
-    fmt = '%-23s %-9s %8s %10s  %-12s %s'
+    # Columns as wide as their longest value: service and host names grow
+    # with the drivers (cinder-backup-glusterfs).
+    width = max(len(svc['name']) for svc in
+                [{'name': 'service'}] + status['services'])
+    fmt = '%-' + str(width) + 's %-9s %8s %10s  %-12s %s'
     print(fmt % ('service', 'state', 'pid', 'rss', 'az', 'driver'))
     for svc in status['services']:
-        print(fmt % (
+        print((fmt % (
             svc['name'], svc['state'], svc['pid'] or '-',
             processes.human_bytes(svc['rss_bytes']), svc.get('az') or '',
-            svc.get('driver') or ''))
-    print(fmt % ('total', '', '', processes.human_bytes(
-        status['rss_total_bytes']), '', ''))
+            svc.get('driver') or '')).rstrip())
+    print((fmt % ('total', '', '', processes.human_bytes(
+        status['rss_total_bytes']), '', '')).rstrip())
     print('(rss includes child processes: gunicorn workers, privsep '
           'daemons; glusterd its brick, the glusterfs c-bak its FUSE '
           'client)')
@@ -158,9 +162,14 @@ def print_status(status):
         print('cinder:      %s (source = %s)' % (
             cinder_source.describe(os_.get('cinder_installed')),
             os_.get('cinder_source')))
-        for s in os_['cinder_services']:
-            print('  %-17s %-18s az %-10s %s/%s' % (
-                s['binary'], s['host'], s['zone'], s['status'], s['state']))
+        services = os_['cinder_services']
+        widths = [max([0] + [len(s[key] or '') for s in services])
+                  for key in ('binary', 'host', 'zone')]
+        for s in services:
+            print('  %s %s az %s %s/%s' % (
+                s['binary'].ljust(widths[0]), s['host'].ljust(widths[1]),
+                (s['zone'] or '').ljust(widths[2]), s['status'],
+                s['state']))
         if os_.get('error'):
             print('  error: %s' % os_['error'])
     print('')

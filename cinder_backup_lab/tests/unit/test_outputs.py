@@ -117,3 +117,40 @@ class TestDemoResults(testtools.TestCase):
         res.add('backend', 'ceph', 'source-snaps', demo.XPASS, 0.1)
         self.assertFalse(res.ok)
         self.assertIn('UNEXPECTED RESULTS', res.table())
+
+
+class StatusPrintoutTest(testtools.TestCase):
+    """The status tables stay aligned whatever the names' lengths."""
+
+    def test_columns_line_up_with_the_longest_names(self):
+        from cinder_backup_lab import cli
+        names = ['mon', 'cinder-backup-ceph', 'cinder-backup-glusterfs']
+        hosts = [('cinder-scheduler', 'cbl', 'nova'),
+                 ('cinder-backup', 'cbl-backup-ceph', 'nova'),
+                 ('cinder-backup', 'cbl-backup-glusterfs', 'glusterfs')]
+        status = {
+            'state_dir': '/s', 'supervisord': {'running': True, 'pid': 1},
+            'services': [{'name': n, 'state': 'RUNNING', 'pid': 2,
+                          'rss_bytes': 1024, 'az': None, 'driver': None}
+                         for n in names],
+            'rss_total_bytes': 3072, 'ceph': None, 'pools': {},
+            'rgw': None, 'profile': 'all', 'files': {},
+            'openstack': {
+                'keystone_url': 'k', 'keystone': True, 'cinder_url': 'c',
+                'cinder_api': True, 'cinder_source': 'release',
+                'cinder_services': [
+                    {'binary': b, 'host': h, 'zone': z, 'status': 'enabled',
+                     'state': 'up'} for b, h, z in hosts]}}
+        out = self.useFixture(fixtures.StringStream('stdout'))
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', out.stream))
+        cli.print_status(status)
+        out.stream.flush()
+        lines = out.getDetails()['stdout'].as_text().splitlines()
+        rows = [line for line in lines
+                if line.split(' ', 1)[0] in names + ['service']]
+        self.assertEqual(4, len(rows))
+        self.assertEqual(1, len({row.index('RUNNING') for row in rows[1:]}))
+        rows = [line for line in lines if line.startswith('  cinder-')]
+        self.assertEqual(3, len(rows))
+        self.assertEqual(1, len({row.index(' az ') for row in rows}))
+        self.assertEqual(1, len({row.index('enabled/up') for row in rows}))
