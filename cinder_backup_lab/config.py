@@ -494,9 +494,35 @@ cinder_opts = [
                     'dependencies: the pinned libraries are used.'),
 ]
 
+
+def _host_opt(driver):
+    return cfg.StrOpt('host', default='cbl-backup-%s' % driver,
+                      help='"host" of the %s-driver cinder-backup.' % driver)
+
+
+def _containers_opt(name, default, what, cinder_option, note=''):
+    """The containers of a driver; the first is Cinder's default one."""
+    return cfg.ListOpt(name, default=default,
+                       help='%s used as backup containers; the first is %s '
+                            '(the default).%s' % (what, cinder_option,
+                                                  note and ' ' + note))
+
+
+def _chunk_opts(size_name, block_name, size_option, block_option):
+    """The chunked drivers' object (or file) size and change-tracking unit."""
+    return [
+        cfg.IntOpt(size_name, default=52428800, min=1,
+                   help='%s in bytes: the size of each '
+                        'object or file of a backup; a multiple of %s.'
+                        % (size_option, block_name)),
+        cfg.IntOpt(block_name, default=32768, min=1,
+                   help='%s in bytes: the unit of change '
+                        'tracking for incremental backups.' % block_option),
+    ]
+
+
 backup_ceph_opts = [
-    cfg.StrOpt('host', default='cbl-backup-ceph',
-               help='"host" of the Ceph-driver cinder-backup.'),
+    _host_opt('ceph'),
     cfg.IntOpt('chunk_size', default=134217728, min=4096,
                help='backup_ceph_chunk_size: bytes per chunk when the '
                     'driver copies a non-RBD volume (seed: 128 MiB).'),
@@ -513,8 +539,7 @@ SWIFT_AUTH_MODES = ('single_user', 'per_user')
 COMPRESSIONS = ('none', 'zlib', 'bz2', 'zstd')
 
 backup_swift_opts = [
-    cfg.StrOpt('host', default='cbl-backup-swift',
-               help='"host" of the Swift-driver cinder-backup.'),
+    _host_opt('swift'),
     cfg.StrOpt('auth', default='single_user', choices=SWIFT_AUTH_MODES,
                help='single_user: the usual arrangement, v1 auth with '
                     'the RGW swift subuser of [rgw]. per_user: the caller\'s '
@@ -524,12 +549,8 @@ backup_swift_opts = [
     cfg.StrOpt('container', default='volumebackups',
                help='backup_swift_container: container used when a '
                     'backup names none.'),
-    cfg.IntOpt('object_size', default=52428800, min=1,
-               help='backup_swift_object_size in bytes (seed: 50 MiB); '
-                    'must be a multiple of block_size.'),
-    cfg.IntOpt('block_size', default=32768, min=1,
-               help='backup_swift_block_size in bytes (seed: 32 KiB): the '
-                    'unit of change tracking for incremental backups.'),
+] + _chunk_opts('object_size', 'block_size', 'backup_swift_object_size',
+                'backup_swift_block_size') + [
     cfg.IntOpt('retry_attempts', default=3, min=1,
                help='backup_swift_retry_attempts.'),
     cfg.IntOpt('retry_backoff', default=2, min=1,
@@ -540,42 +561,27 @@ backup_swift_opts = [
 ]
 
 backup_posix_opts = [
-    cfg.StrOpt('host', default='cbl-backup-posix',
-               help='"host" of the posix-driver cinder-backup.'),
+    _host_opt('posix'),
     cfg.StrOpt('path', default='',
                help='backup_posix_path: the directory the posix driver '
                     'writes to. Empty: <state_dir>/backup-posix ("clean" '
                     'removes it).'),
-    cfg.ListOpt('containers', default=['volumebackups', 'backups'],
-                help='Sub-directories of path used as backup containers; '
-                     'the first is backup_container (the default).'),
-    cfg.IntOpt('file_size', default=52428800, min=1,
-               help='backup_file_size in bytes: the size of each file of '
-                    'a backup; a multiple of sha_block_size.'),
-    cfg.IntOpt('sha_block_size', default=32768, min=1,
-               help='backup_sha_block_size_bytes: the unit of change '
-                    'tracking for incremental backups.'),
-]
+    _containers_opt('containers', ['volumebackups', 'backups'],
+                    'Sub-directories of path', 'backup_container'),
+] + _chunk_opts('file_size', 'sha_block_size', 'backup_file_size',
+                'backup_sha_block_size_bytes')
 
 backup_s3_opts = [
-    cfg.StrOpt('host', default='cbl-backup-s3',
-               help='"host" of the S3-driver cinder-backup.'),
-    cfg.ListOpt('buckets', default=['s3-volumebackups', 's3-backups'],
-                help='S3 buckets used as backup containers on RGW\'s S3 '
-                     'API; the first is backup_s3_store_bucket (the '
-                     'default). RGW buckets and Swift containers share one '
-                     'namespace, so they must differ from the Swift '
-                     'containers.'),
-    cfg.IntOpt('object_size', default=52428800, min=1,
-               help='backup_s3_object_size in bytes; a multiple of '
-                    'block_size.'),
-    cfg.IntOpt('block_size', default=32768, min=1,
-               help='backup_s3_block_size in bytes.'),
-]
+    _host_opt('s3'),
+    _containers_opt('buckets', ['s3-volumebackups', 's3-backups'],
+                    'S3 buckets on RGW\'s S3 API', 'backup_s3_store_bucket',
+                    'RGW buckets and Swift containers share one namespace, '
+                    'so they must differ from the Swift containers.'),
+] + _chunk_opts('object_size', 'block_size', 'backup_s3_object_size',
+                'backup_s3_block_size')
 
 backup_google_opts = [
-    cfg.StrOpt('host', default='cbl-backup-google',
-               help='"host" of the google-driver cinder-backup.'),
+    _host_opt('google'),
     cfg.StrOpt('address', default='127.0.43.1',
                help='Loopback address (127.x.y.z, not 127.0.0.1 nor '
                     'bind_host) whose port 443 the lab\'s GCS emulator '
@@ -583,32 +589,23 @@ backup_google_opts = [
                     'storage host name to it. Port 443 is well known and '
                     'other labs may share the machine: give each lab an '
                     'address of its own.'),
-    cfg.ListOpt('buckets', default=['gcs-volumebackups', 'gcs-backups'],
-                help='GCS buckets (on the emulator) used as backup '
-                     'containers; the first is backup_gcs_bucket (the '
-                     'default).'),
+    _containers_opt('buckets', ['gcs-volumebackups', 'gcs-backups'],
+                    'GCS buckets (on the emulator)', 'backup_gcs_bucket'),
     cfg.StrOpt('project_id', default='cinder-backup-lab',
                help='backup_gcs_project_id, also the generated service '
                     'account\'s project.'),
-    cfg.IntOpt('object_size', default=52428800, min=1,
-               help='backup_gcs_object_size in bytes; a multiple of '
-                    'block_size.'),
-    cfg.IntOpt('block_size', default=32768, min=1,
-               help='backup_gcs_block_size in bytes.'),
-]
+] + _chunk_opts('object_size', 'block_size', 'backup_gcs_object_size',
+                'backup_gcs_block_size')
 
 
 backup_glusterfs_opts = [
-    cfg.StrOpt('host', default='cbl-backup-glusterfs',
-               help='"host" of the glusterfs-driver cinder-backup.'),
+    _host_opt('glusterfs'),
     cfg.StrOpt('volume', default='cbl-backups',
                help='The gluster volume the driver mounts '
                     '(glusterfs_backup_share = <server_address>:<volume>); '
                     'one brick under <state_dir>/gluster/brick.'),
-    cfg.ListOpt('containers', default=['volumebackups', 'backups'],
-                help='Directories of the gluster volume used as backup '
-                     'containers; the first is backup_container (the '
-                     'default).'),
+    _containers_opt('containers', ['volumebackups', 'backups'],
+                    'Directories of the gluster volume', 'backup_container'),
     cfg.StrOpt('netns', default='cbl-gluster',
                help='Network namespace of the lab\'s own that holds the '
                     'brick host (glusterd and its brick): gluster refuses '
@@ -628,12 +625,8 @@ backup_glusterfs_opts = [
     cfg.IntOpt('prefix_length', default=30, min=24, max=30,
                help='Prefix length of the veth pair\'s subnet; the subnet '
                     'must not overlap any network of the machine.'),
-    cfg.IntOpt('file_size', default=52428800, min=1,
-               help='backup_file_size of the glusterfs c-bak in bytes; a '
-                    'multiple of sha_block_size.'),
-    cfg.IntOpt('sha_block_size', default=32768, min=1,
-               help='backup_sha_block_size_bytes of the glusterfs c-bak.'),
-]
+] + _chunk_opts('file_size', 'sha_block_size', 'backup_file_size',
+                'backup_sha_block_size_bytes')
 
 rgw_keystone_opts = [
     cfg.StrOpt('url', default='',
