@@ -37,6 +37,8 @@ logging.getLogger('keystoneauth').setLevel(logging.INFO)
 # Volume API microversion the lab uses (its API clients and openrc files):
 # 3.51 lets a backup name its AZ, so it reaches that AZ's c-bak.
 VOLUME_API_VERSION = '3.51'
+# The service list's, below the scheduler's backend state (3.49).
+SERVICES_MICROVERSION = '3.0'
 
 
 def http_ok(url, timeout=5):
@@ -151,11 +153,12 @@ class BlockStorage:
             session, service_type='block-storage', interface='public',
             default_microversion=microversion)
 
-    def get(self, path, **params):
+    def get(self, path, microversion=None, **params):
         # A GET may be sent again: c-api can close an idle kept-alive
         # connection just as it is reused ("Remote end closed connection").
-        return self.api.get(path, params=params or None,
-                            connect_retries=2).json()
+        kwargs = {'microversion': microversion} if microversion else {}
+        return self.api.get(path, params=params or None, connect_retries=2,
+                            **kwargs).json()
 
     def post(self, path, body, **kwargs):
         resp = self.api.post(path, json=body, **kwargs)
@@ -205,7 +208,12 @@ class BlockStorage:
 
     def services(self, binary=None):
         params = {'binary': binary} if binary else {}
-        return self.get('/os-services', **params)['services']
+        # From 3.49 the list asks the scheduler for each backend's state
+        # (an RPC call): right after a start that call times out
+        # (MessagingTimeout) until the scheduler listens. 3.0 reads only
+        # the database, which has every field the lab uses.
+        return self.get('/os-services', microversion=SERVICES_MICROVERSION,
+                        **params)['services']
 
     def pools(self):
         """The scheduler's view of the volume backends (admin only)."""

@@ -18,6 +18,7 @@ from unittest import mock
 import fixtures
 import testtools
 
+from cinder_backup_lab.openstack import clients
 from cinder_backup_lab.openstack import database
 from cinder_backup_lab.openstack import half
 from cinder_backup_lab.openstack import keystone
@@ -128,3 +129,18 @@ class TestReloadCinder(testtools.TestCase):
         os_half = self._half(installed=object())
         _timer, _inst, names = os_half.reload_cinder(['cinder-backup-ceph'])
         self.assertEqual(self.PROGRAMS, names)
+
+
+class ServiceListTest(testtools.TestCase):
+
+    def test_the_service_list_does_not_wait_for_the_scheduler(self):
+        # From 3.49 c-api asks the scheduler over RPC for each backend's
+        # state; the list must not depend on a scheduler that has just
+        # started.
+        api = clients.BlockStorage.__new__(clients.BlockStorage)
+        api.api = mock.Mock()
+        api.api.get.return_value.json.return_value = {'services': []}
+        self.assertEqual([], api.services('cinder-backup'))
+        _args, kwargs = api.api.get.call_args
+        self.assertEqual('3.0', kwargs['microversion'])
+        self.assertEqual({'binary': 'cinder-backup'}, kwargs['params'])
