@@ -361,7 +361,7 @@ class Bench:
         self.volume_gb = max(1, math.ceil(self.nbytes / GiB))
         self.data_kinds = data_kinds
         deployed = config.backup_drivers(conf)
-        config.selected_drivers(conf, drivers)
+        wanted = config.selected_drivers(conf, drivers)
         no_raw = [d for d in drivers or () if d not in VARIANTS]
         if no_raw:
             raise errors.LabError(
@@ -372,8 +372,7 @@ class Bench:
         self.not_measured = [d for d in deployed if d not in VARIANTS]
         self.services = [(d, h, az) for d, h, az in
                          cinder_conf.backup_services(conf)
-                         if d in VARIANTS and (drivers is None
-                                               or d in drivers)]
+                         if d in VARIANTS and d in wanted]
         self.variants = select_variants([d for d, _h, _az in self.services],
                                         variants)
         self.timeout = timeout
